@@ -1,0 +1,214 @@
+"""Settings: one object, read at access time, so ``override_settings`` just works.
+
+Every setting is a flat ``WORKFRONT_OAUTH_<NAME>`` in the host's settings, the values of the
+``"default"`` instance. ``WORKFRONT_OAUTH_INSTANCES`` adds more named instances; each of them is a
+separate OAuth app, so a key that an entry omits takes the app's default, not the default
+instance's value. Nothing here validates: ``checks.py`` does, and names the fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+PREFIX = "WORKFRONT_OAUTH_"
+DEFAULT_INSTANCE = "default"
+
+PROVIDER_WORKFRONT = "workfront"
+PROVIDER_ADOBE_IMS = "adobe_ims"
+PROVIDERS = (PROVIDER_WORKFRONT, PROVIDER_ADOBE_IMS)
+
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+DEFAULT_SCOPES = (
+    "openid",
+    "AdobeID",
+    "offline_access",
+    "read_organizations",
+    "additional_info.projectedProductContext",
+    "workfront_api",
+)
+
+#: Defaults of the settings that an instance may override, by name without the prefix.
+INSTANCE_DEFAULTS: dict[str, Any] = {
+    "HOST": "",
+    "CLIENT_ID": "",
+    "CLIENT_SECRET": "",
+    "DOMAIN": "",
+    "LANE": "",
+    "PROVIDER": PROVIDER_WORKFRONT,
+    "IMS_HOST": "https://ims-na1.adobelogin.com",
+    "IMS_ORG_ID": "",
+    "SCOPES": ",".join(DEFAULT_SCOPES),
+    "REDIRECT_URI": "",
+    "TOKEN_AUTH_METHOD": "client_secret_basic",
+    "USE_PKCE": False,
+    "API_VERSION": "v21.0",
+    "ACCESS_TOKEN_LIFETIME": timedelta(hours=8),
+    "REFRESH_MARGIN": timedelta(minutes=15),
+    "HTTP_TIMEOUT": timedelta(seconds=10),
+    "SUCCESS_URL": "/",
+}
+
+# <domain>.<lane>.workfront.com or <domain>.<lane>.workfront.adobe.com
+_WORKFRONT_HOSTNAME = re.compile(
+    r"^(?P<domain>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.(?P<lane>[a-z0-9-]+)\.workfront(?:\.adobe)?\.com$",
+    re.IGNORECASE,
+)
+
+
+def as_timedelta(value: Any) -> timedelta:
+    """Accept a ``timedelta`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a timedelta or a number of seconds, got {type(value).__name__}")
+    return timedelta(seconds=value)
+
+
+def parse_scopes(value: Any) -> tuple[str, ...]:
+    """Accept a comma- or space-separated string, or a sequence of scopes."""
+    if isinstance(value, str):
+        items: list[str] = re.split(r"[\s,]+", value)
+    else:
+        items = [str(item) for item in value]
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def is_loopback_host(hostname: str | None) -> bool:
+    """True for ``localhost`` and loopback IP addresses, where plain HTTP is allowed."""
+    if not hostname:
+        return False
+    if hostname.lower() == "localhost" or hostname.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_host(host: str) -> str:
+    """The base URL as stored and compared: scheme and authority, lower case, no trailing slash."""
+    parts = urlsplit(host.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def derive_domain_lane(host: str) -> tuple[str, str] | None:
+    """``("acme", "my")`` for ``https://acme.my.workfront.com``; ``None`` for any other form."""
+    match = _WORKFRONT_HOSTNAME.match(urlsplit(host).hostname or "")
+    if match is None:
+        return None
+    return match["domain"].lower(), match["lane"].lower()
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    """The settings of one Workfront instance, each one resolved to its effective value."""
+
+    name: str
+    host: str
+    client_id: str
+    client_secret: str
+    domain: str
+    lane: str
+    provider: str
+    ims_host: str
+    ims_org_id: str
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    token_auth_method: str
+    use_pkce: bool
+    api_version: str
+    access_token_lifetime: timedelta
+    refresh_margin: timedelta
+    http_timeout: timedelta
+    success_url: str
+
+    def __repr__(self) -> str:
+        # The dataclass repr would print the client secret.
+        return f"<InstanceSettings {self.name!r} {self.provider} {self.host}>"
+
+    @property
+    def expected_domain_lane(self) -> tuple[str, str] | None:
+        """What the callback's ``domain``/``lane`` must equal, or ``None`` when unknown."""
+        if self.domain and self.lane:
+            return self.domain.lower(), self.lane.lower()
+        return derive_domain_lane(self.host)
+
+    @property
+    def api_base_url(self) -> str:
+        """``<host>/attask/api/<version>``."""
+        return f"{self.host}/attask/api/{self.api_version}"
+
+    @property
+    def timeout_seconds(self) -> float:
+        """The timeout of every outgoing request, for ``requests``."""
+        return self.http_timeout.total_seconds()
+
+
+class AppSettings:
+    """Typed access to the ``WORKFRONT_OAUTH_*`` settings, read at every access."""
+
+    def _get(self, name: str) -> Any:
+        return getattr(settings, PREFIX + name, INSTANCE_DEFAULTS[name])
+
+    @property
+    def INSTANCES(self) -> Mapping[str, Mapping[str, Any]]:  # noqa: N802 - mirrors the setting
+        """The extra named instances, as configured (unvalidated)."""
+        value = getattr(settings, PREFIX + "INSTANCES", None) or {}
+        return value if isinstance(value, Mapping) else {}
+
+    def instance_names(self) -> list[str]:
+        """``"default"`` first, then the named instances."""
+        names = [DEFAULT_INSTANCE]
+        names.extend(str(name) for name in self.INSTANCES if name != DEFAULT_INSTANCE)
+        return names
+
+    def raw_instance(self, name: str = DEFAULT_INSTANCE) -> dict[str, Any]:
+        """The instance's settings by name without the prefix, defaults filled in, unconverted."""
+        if name == DEFAULT_INSTANCE:
+            return {key: self._get(key) for key in INSTANCE_DEFAULTS}
+        entry = self.INSTANCES.get(name)
+        if not isinstance(entry, Mapping):
+            raise KeyError(name)
+        values = dict(INSTANCE_DEFAULTS)
+        values.update({key: entry[key] for key in INSTANCE_DEFAULTS if key in entry})
+        return values
+
+    def get_instance(self, name: str = DEFAULT_INSTANCE) -> InstanceSettings:
+        """The effective settings of one instance; ``KeyError`` for an unknown name."""
+        raw = self.raw_instance(name)
+        return InstanceSettings(
+            name=name,
+            host=normalise_host(str(raw["HOST"])) if raw["HOST"] else "",
+            client_id=str(raw["CLIENT_ID"]),
+            client_secret=str(raw["CLIENT_SECRET"]),
+            domain=str(raw["DOMAIN"]),
+            lane=str(raw["LANE"]),
+            provider=str(raw["PROVIDER"]),
+            ims_host=normalise_host(str(raw["IMS_HOST"])),
+            ims_org_id=str(raw["IMS_ORG_ID"]),
+            scopes=parse_scopes(raw["SCOPES"]),
+            redirect_uri=str(raw["REDIRECT_URI"] or ""),
+            token_auth_method=str(raw["TOKEN_AUTH_METHOD"]),
+            use_pkce=bool(raw["USE_PKCE"]),
+            api_version=str(raw["API_VERSION"]),
+            access_token_lifetime=as_timedelta(raw["ACCESS_TOKEN_LIFETIME"]),
+            refresh_margin=as_timedelta(raw["REFRESH_MARGIN"]),
+            http_timeout=as_timedelta(raw["HTTP_TIMEOUT"]),
+            success_url=str(raw["SUCCESS_URL"]),
+        )
+
+    def has_instance(self, name: str) -> bool:
+        """True when ``name`` is ``"default"`` or a configured instance."""
+        return name == DEFAULT_INSTANCE or isinstance(self.INSTANCES.get(name), Mapping)
+
+
+app_settings = AppSettings()

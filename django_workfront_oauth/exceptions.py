@@ -1,0 +1,47 @@
+"""The exceptions of django-workfront-oauth.
+
+Messages never carry a token, a secret or a raw response body: they end up in logs and error
+reports. What Workfront said is kept only as a status code and an error class or code.
+"""
+
+from __future__ import annotations
+
+
+class WorkfrontOAuthError(Exception):
+    """Base class of every error raised by this app."""
+
+
+class InvalidCallback(WorkfrontOAuthError):
+    """The OAuth callback is forged, replayed, expired or malformed; nothing was exchanged."""
+
+
+class ReauthorizationRequired(WorkfrontOAuthError):
+    """The user must connect again: the refresh token was rejected, or there is none."""
+
+
+class WorkfrontUnavailable(WorkfrontOAuthError):
+    """A transient failure (timeout, refused connection, 5xx, 429); try again later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: Seconds the server asked us to wait (``Retry-After``), when it said.
+        self.retry_after = retry_after
+
+
+class WorkfrontAPIError(WorkfrontOAuthError):
+    """Workfront answered an API call with an error, whatever the HTTP status."""
+
+    def __init__(self, message: str, *, status: int | None = None, error_class: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_class = error_class
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.status}" if self.status is not None else "no HTTP status"
+        kind = f" {self.error_class}" if self.error_class else ""
+        return f"Workfront API error ({where}{kind}): {self.message}"
+
+
+class TokenDecryptionError(WorkfrontOAuthError):
+    """A stored token cannot be decrypted with the configured ``FIELD_ENCRYPTION_KEY``."""

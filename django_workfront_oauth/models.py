@@ -1,0 +1,229 @@
+"""The connection between a Django user and a Workfront account, and the pending flows."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT, InstanceSettings
+from .conf import app_settings as wf_settings
+from .fields import EncryptedTokenField
+
+if TYPE_CHECKING:
+    from .client import WorkfrontClient
+
+
+def digest(value: str) -> str:
+    """A SHA-256 hex digest: what we store of single-use secrets such as ``state``."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class Provider(models.TextChoices):
+    """The authorization server that issued a connection's tokens."""
+
+    WORKFRONT = PROVIDER_WORKFRONT, _("Workfront (legacy OAuth2 app)")
+    ADOBE_IMS = PROVIDER_ADOBE_IMS, _("Adobe IMS (Developer Console)")
+
+
+class WorkfrontConnectionQuerySet(models.QuerySet["WorkfrontConnection"]):
+    """Queries on connections."""
+
+    def active(self) -> WorkfrontConnectionQuerySet:
+        """Connections whose tokens are believed to work."""
+        return self.filter(status=WorkfrontConnection.Status.ACTIVE)
+
+    def without_tokens(self) -> WorkfrontConnectionQuerySet:
+        """Skip loading (and decrypting) the token columns: listings need no tokens."""
+        return self.defer("access_token", "refresh_token")
+
+
+class WorkfrontConnection(models.Model):
+    """One Django user's OAuth connection to one Workfront instance."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REAUTH_REQUIRED = "reauth_required", _("Reconnection required")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="workfront_connections",
+        verbose_name=_("user"),
+    )
+    instance = models.CharField(
+        _("instance"),
+        max_length=64,
+        default=DEFAULT_INSTANCE,
+        help_text=_("Name of the configured Workfront instance (WORKFRONT_OAUTH_INSTANCES)."),
+    )
+    provider = models.CharField(
+        _("provider"),
+        max_length=32,
+        choices=Provider.choices,
+        default=Provider.WORKFRONT,
+        help_text=_("The authorization server that issued the tokens."),
+    )
+    host = models.CharField(
+        _("host"),
+        max_length=255,
+        help_text=_("Base URL of the Workfront instance, scheme included."),
+    )
+    domain = models.CharField(_("domain"), max_length=100, blank=True)
+    lane = models.CharField(_("lane"), max_length=50, blank=True)
+    workfront_user_id = models.CharField(
+        _("Workfront user ID"), max_length=64, help_text=_("The ID of the Workfront USER object.")
+    )
+    workfront_user_name = models.CharField(_("Workfront user name"), max_length=255, blank=True)
+    workfront_user_email = models.CharField(_("Workfront user email"), max_length=254, blank=True)
+    access_token = EncryptedTokenField(
+        _("access token"), blank=True, default="", help_text=_("Encrypted at rest.")
+    )
+    refresh_token = EncryptedTokenField(
+        _("refresh token"), blank=True, default="", help_text=_("Encrypted at rest.")
+    )
+    token_type = models.CharField(_("token type"), max_length=32, blank=True)
+    wid = models.CharField(
+        _("wid"),
+        max_length=128,
+        blank=True,
+        help_text=_("Undocumented value of Workfront's token response, kept as received."),
+    )
+    access_token_expires_at = models.DateTimeField(_("access token expires at"), null=True)
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    last_refreshed_at = models.DateTimeField(_("last refreshed at"), null=True, blank=True)
+    last_error = models.CharField(
+        _("last error"),
+        max_length=500,
+        blank=True,
+        help_text=_("What went wrong last, without secrets."),
+    )
+    consecutive_failures = models.PositiveIntegerField(
+        _("consecutive failures"),
+        default=0,
+        help_text=_("Transient refresh failures since the last success."),
+    )
+    next_refresh_attempt_at = models.DateTimeField(
+        _("next refresh attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("After a transient failure, no refresh is tried before this time."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = WorkfrontConnectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Workfront connection")
+        verbose_name_plural = _("Workfront connections")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("user", "instance"), name="workfront_oauth_one_connection_per_instance"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=("status", "access_token_expires_at"), name="workfront_oauth_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id and self.user} @ {self.host or '?'} ({self.instance})"
+
+    def __repr__(self) -> str:
+        # Never the tokens: repr ends up in logs, shells and error reports.
+        return (
+            f"<WorkfrontConnection pk={self.pk} user_id={self.user_id} instance={self.instance!r} "
+            f"host={self.host!r} status={self.status!r}>"
+        )
+
+    def get_instance_settings(self) -> InstanceSettings:
+        """The settings of this connection's instance (``KeyError`` when no longer configured)."""
+        return wf_settings.get_instance(self.instance)
+
+    def refresh_margin(self) -> timedelta:
+        """How long before expiry this connection is due; the app default if the instance is gone."""
+        if wf_settings.has_instance(self.instance):
+            return self.get_instance_settings().refresh_margin
+        return wf_settings.get_instance(DEFAULT_INSTANCE).refresh_margin
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """True when the access token's expiry has passed (or is unknown)."""
+        if self.access_token_expires_at is None:
+            return True
+        return self.access_token_expires_at <= (now or timezone.now())
+
+    def is_due(self, now: datetime | None = None) -> bool:
+        """True when the access token expires within ``REFRESH_MARGIN`` (or already has)."""
+        if self.access_token_expires_at is None:
+            return True
+        return self.access_token_expires_at - self.refresh_margin() <= (now or timezone.now())
+
+    @property
+    def needs_reauthorization(self) -> bool:
+        """True when only the user can bring this connection back, by connecting again."""
+        return self.status == self.Status.REAUTH_REQUIRED
+
+    def client(self) -> WorkfrontClient:
+        """A :class:`~django_workfront_oauth.client.WorkfrontClient` for this connection."""
+        from .client import WorkfrontClient
+
+        return WorkfrontClient(self)
+
+
+class PendingAuthorizationQuerySet(models.QuerySet["PendingAuthorization"]):
+    """Queries on pending authorizations."""
+
+    def expired(self, now: datetime | None = None) -> PendingAuthorizationQuerySet:
+        """Those whose ``state`` may no longer be used."""
+        return self.filter(expires_at__lte=now or timezone.now())
+
+
+class PendingAuthorization(models.Model):
+    """A connect flow that has been started and not yet completed: the server side of ``state``.
+
+    Only a digest of ``state`` is stored, so the table is no use to someone who can read it. A row
+    is consumed by deleting it; the delete that removes it is the one callback allowed to go on.
+    """
+
+    state_digest = models.CharField(_("state digest"), max_length=64, unique=True)
+    session_digest = models.CharField(
+        _("session digest"),
+        max_length=64,
+        help_text=_("Binds the flow to the browser session that started it."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    instance = models.CharField(_("instance"), max_length=64)
+    provider = models.CharField(_("provider"), max_length=32, choices=Provider.choices)
+    host = models.CharField(_("host"), max_length=255)
+    redirect_uri = models.CharField(_("redirect URI"), max_length=2000)
+    next_url = models.CharField(_("next URL"), max_length=2000, blank=True)
+    code_verifier = EncryptedTokenField(_("PKCE code verifier"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    objects = PendingAuthorizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pending authorization")
+        verbose_name_plural = _("pending authorizations")
+
+    def __str__(self) -> str:
+        return f"{self.user_id and self.user} → {self.host} ({self.instance})"
+
+    def __repr__(self) -> str:
+        return f"<PendingAuthorization pk={self.pk} user_id={self.user_id} instance={self.instance!r}>"
