@@ -74,6 +74,12 @@ class WorkfrontConnection(models.Model):
         max_length=255,
         help_text=_("Base URL of the Workfront instance, scheme included."),
     )
+    redirect_uri = models.CharField(
+        _("redirect URI"),
+        max_length=2000,
+        blank=True,
+        help_text=_("The callback URL the connection was made with; form-style refreshes send it."),
+    )
     domain = models.CharField(_("domain"), max_length=100, blank=True)
     lane = models.CharField(_("lane"), max_length=50, blank=True)
     workfront_user_id = models.CharField(

@@ -1,0 +1,426 @@
+"""A connection's life: connect, refresh, disconnect. The one place that writes tokens."""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, connections, router, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.debug import sensitive_variables
+
+from .conf import DEFAULT_INSTANCE, InstanceSettings, app_settings
+from .exceptions import (
+    InvalidCallback,
+    ReauthorizationRequired,
+    TokenDecryptionError,
+    WorkfrontOAuthError,
+    WorkfrontUnavailable,
+)
+from .models import PendingAuthorization, WorkfrontConnection, digest
+from .providers import OAuthProvider, PKCEPair, TokenSet, get_provider
+from .signals import (
+    connection_disconnected,
+    connection_established,
+    reauthorization_required,
+    tokens_refreshed,
+)
+
+logger = logging.getLogger("django_workfront_oauth")
+
+#: How long a started flow may take before its ``state`` is refused.
+STATE_LIFETIME = timedelta(minutes=10)
+#: Started flows kept per user; older ones are dropped (a user clicking "connect" many times).
+MAX_PENDING_PER_USER = 5
+#: Callback parameters longer than this are refused before anything else is done with them.
+MAX_CALLBACK_PARAM_LENGTH = 4096
+#: The session key holding the random value that binds flows to the browser session.
+SESSION_BINDING_KEY = "_workfront_oauth_binding"
+
+#: Backoff after transient refresh failures: first delay, cap, and jitter (a fraction removed).
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+BACKOFF_JITTER = 0.5
+#: How long ``refresh_connection`` waits for another process's lock on the row (PostgreSQL).
+LOCK_TIMEOUT = timedelta(seconds=15)
+
+
+def provider_for(instance_name: str) -> OAuthProvider:
+    """The provider of a configured instance."""
+    return get_provider(app_settings.get_instance(instance_name))
+
+
+# -- connect ---------------------------------------------------------------------------------
+
+
+def _session_binding(request: HttpRequest) -> str:
+    binding = request.session.get(SESSION_BINDING_KEY)
+    if not isinstance(binding, str) or len(binding) < 32:
+        binding = secrets.token_urlsafe(32)
+        request.session[SESSION_BINDING_KEY] = binding
+    return binding
+
+
+def redirect_uri_for(request: HttpRequest, instance: InstanceSettings) -> str:
+    """``REDIRECT_URI`` when set, else the absolute URL of our callback view."""
+    return instance.redirect_uri or request.build_absolute_uri(reverse("workfront_oauth:callback"))
+
+
+def begin_authorization(
+    request: HttpRequest, *, instance_name: str = DEFAULT_INSTANCE, next_url: str = ""
+) -> str:
+    """Record a new flow for ``request.user`` and return the authorization URL to redirect to."""
+    instance = app_settings.get_instance(instance_name)
+    provider = get_provider(instance)
+    redirect_uri = redirect_uri_for(request, instance)
+    state = secrets.token_urlsafe(32)  # 256 random bits
+    pkce = PKCEPair.generate() if instance.use_pkce else None
+    now = timezone.now()
+
+    PendingAuthorization.objects.expired(now).delete()
+    older = PendingAuthorization.objects.filter(user=request.user).order_by("-created_at")
+    stale = list(older.values_list("pk", flat=True)[MAX_PENDING_PER_USER - 1 :])
+    if stale:
+        PendingAuthorization.objects.filter(pk__in=stale).delete()
+
+    PendingAuthorization.objects.create(
+        state_digest=digest(state),
+        session_digest=digest(_session_binding(request)),
+        user=request.user,
+        instance=instance.name,
+        provider=instance.provider,
+        host=instance.host,
+        redirect_uri=redirect_uri,
+        next_url=next_url,
+        code_verifier=pkce.verifier if pkce else "",
+        expires_at=now + STATE_LIFETIME,
+    )
+    return provider.authorization_url(
+        host=instance.host,
+        state=state,
+        redirect_uri=redirect_uri,
+        code_challenge=pkce.challenge if pkce else "",
+    )
+
+
+def consume_state(request: HttpRequest, state: str) -> PendingAuthorization:
+    """Take the flow that ``state`` names, exactly once; :class:`InvalidCallback` otherwise."""
+    if not state:
+        raise InvalidCallback("The callback has no state parameter.")
+    try:
+        pending = PendingAuthorization.objects.get(state_digest=digest(state))
+    except PendingAuthorization.DoesNotExist:
+        raise InvalidCallback("The callback's state is unknown or was already used.") from None
+    # Deleting is the atomic step: of two callbacks racing with one state, one deletes the row
+    # and the other deletes nothing.
+    deleted, _ = PendingAuthorization.objects.filter(pk=pending.pk).delete()
+    if not deleted:
+        raise InvalidCallback("The callback's state was already used.")
+    if pending.expires_at <= timezone.now():
+        raise InvalidCallback("The callback's state has expired; start connecting again.")
+    binding = request.session.get(SESSION_BINDING_KEY)
+    if (
+        not request.user.is_authenticated
+        or pending.user_id != request.user.pk
+        or not isinstance(binding, str)
+        or not constant_time_compare(pending.session_digest, digest(binding))
+    ):
+        raise InvalidCallback("The callback's state belongs to another session.")
+    return pending
+
+
+@dataclass(frozen=True)
+class CompletedAuthorization:
+    """The outcome of a successful callback."""
+
+    connection: WorkfrontConnection
+    created: bool
+    next_url: str
+
+
+@sensitive_variables("params", "code", "tokens")
+def complete_authorization(
+    request: HttpRequest, params: Mapping[str, str]
+) -> CompletedAuthorization:
+    """Check the callback, exchange the code and save the connection.
+
+    Raises :class:`InvalidCallback` before any token request when the callback is not one we
+    are waiting for, and the provider's errors when the exchange fails; an existing connection
+    is left as it was in every failure.
+    """
+    for key, value in params.items():
+        if len(key) > 64 or len(value) > MAX_CALLBACK_PARAM_LENGTH:
+            raise InvalidCallback("The callback has an oversized parameter.")
+    pending = consume_state(request, params.get("state", ""))
+    if not app_settings.has_instance(pending.instance):
+        raise InvalidCallback(f"The instance {pending.instance!r} is no longer configured.")
+    instance = app_settings.get_instance(pending.instance)
+    if instance.host != pending.host or instance.provider != pending.provider:
+        raise InvalidCallback("The instance's settings changed while connecting; start again.")
+    provider = get_provider(instance)
+    provider.validate_callback(params)
+    code = params.get("code", "")
+    if not code:
+        raise InvalidCallback("The callback has no authorization code.")
+
+    tokens = provider.exchange_code(
+        host=pending.host,
+        code=code,
+        redirect_uri=pending.redirect_uri,
+        code_verifier=pending.code_verifier,
+    )
+    identity = provider.identify(host=pending.host, access_token=tokens.access_token)
+    domain, lane = provider.callback_identity(params)
+    now = timezone.now()
+    connection, created = WorkfrontConnection.objects.update_or_create(
+        user=request.user,
+        instance=instance.name,
+        defaults={
+            "provider": instance.provider,
+            "host": pending.host,
+            "domain": domain,
+            "lane": lane,
+            "redirect_uri": pending.redirect_uri,
+            "workfront_user_id": identity.id,
+            "workfront_user_name": identity.name,
+            "workfront_user_email": identity.email,
+            "status": WorkfrontConnection.Status.ACTIVE,
+            "last_error": "",
+            "consecutive_failures": 0,
+            "next_refresh_attempt_at": None,
+            **_token_fields(tokens, now),
+        },
+    )
+    logger.info(
+        "Workfront connection %s %s for user %s (instance %r).",
+        connection.pk,
+        "created" if created else "renewed",
+        request.user.pk,
+        instance.name,
+    )
+    connection_established.send(
+        sender=WorkfrontConnection, connection=connection, request=request, created=created
+    )
+    return CompletedAuthorization(connection=connection, created=created, next_url=pending.next_url)
+
+
+def _token_fields(tokens: TokenSet, now: datetime) -> dict[str, Any]:
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": tokens.token_type,
+        "wid": tokens.extra.get("wid", "")[:128],
+        "access_token_expires_at": now + tokens.expires_in,
+    }
+
+
+# -- refresh ---------------------------------------------------------------------------------
+
+
+def backoff_delay(failures: int, retry_after: float | None = None) -> timedelta:
+    """Exponential, capped and jittered, and never shorter than the server's ``Retry-After``."""
+    exponent = min(max(failures, 1) - 1, 16)
+    ceiling = min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
+    # Jitter spreads the retries of many connections that failed in the same outage.
+    delay = ceiling * (1 - BACKOFF_JITTER * random.random())  # noqa: S311 - not for secrets
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=min(retry_after, BACKOFF_CAP.total_seconds())))
+    return delay
+
+
+def _lock_row(connection: WorkfrontConnection) -> WorkfrontConnection:
+    """Lock and re-read the row; the caller is inside ``transaction.atomic``."""
+    db = router.db_for_write(WorkfrontConnection)
+    if connections[db].vendor == "postgresql":
+        # Bound the wait: a holder stuck on a dead token endpoint must not pile workers up.
+        with connections[db].cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL lock_timeout = %s", [f"{int(LOCK_TIMEOUT.total_seconds() * 1000)}ms"]
+            )
+    return WorkfrontConnection.objects.using(db).select_for_update().get(pk=connection.pk)
+
+
+def _copy_state(source: WorkfrontConnection, target: WorkfrontConnection) -> WorkfrontConnection:
+    """Bring the caller's instance up to date with the row as it is now."""
+    if source is not target:
+        for field in WorkfrontConnection._meta.concrete_fields:
+            setattr(target, field.attname, getattr(source, field.attname))
+    return target
+
+
+def refresh_connection(
+    connection: WorkfrontConnection, *, force: bool = False
+) -> WorkfrontConnection:
+    """Refresh the tokens when due (always with ``force``); safe from any number of processes.
+
+    The row is locked for the whole exchange, re-read and re-checked inside the lock, so of
+    many callers exactly one talks to the token endpoint and the others see its result. The
+    instance passed in is updated in place and returned.
+    """
+    failure: WorkfrontOAuthError | None = None
+    db = router.db_for_write(WorkfrontConnection)
+    try:
+        with transaction.atomic(using=db):
+            locked = _lock_row(connection)
+            failure = _refresh_locked(locked, force=force)
+    except DatabaseError as err:
+        # Most likely the lock wait ran out: someone else holds the row. Their refresh may
+        # have succeeded meanwhile; if not, this is a transient failure like any other.
+        fresh = WorkfrontConnection.objects.using(db).get(pk=connection.pk)
+        if not fresh.is_due() and fresh.status == WorkfrontConnection.Status.ACTIVE:
+            return _copy_state(fresh, connection)
+        raise WorkfrontUnavailable(
+            f"The connection {connection.pk} is locked by another refresh ({type(err).__name__})."
+        ) from None
+    _copy_state(locked, connection)
+    if isinstance(failure, ReauthorizationRequired):
+        reauthorization_required.send(
+            sender=WorkfrontConnection, connection=connection, reason=str(failure)
+        )
+    if failure is not None:
+        raise failure
+    return connection
+
+
+def _refresh_locked(connection: WorkfrontConnection, *, force: bool) -> WorkfrontOAuthError | None:
+    """The refresh itself, on a locked row: returns the failure to raise once committed."""
+    now = timezone.now()
+    if connection.status == WorkfrontConnection.Status.REAUTH_REQUIRED:
+        return ReauthorizationRequired(
+            f"The connection {connection.pk} needs the user to connect again."
+        )
+    if not force and not connection.is_due(now):
+        return None  # Someone refreshed while we waited for the lock.
+    if not connection.refresh_token:
+        if not connection.is_expired(now):
+            return None  # Nothing to refresh with, but the access token still works.
+        return _require_reauthorization(
+            connection, "The access token expired and there is no refresh token.", now
+        )
+    if (
+        not force
+        and connection.next_refresh_attempt_at is not None
+        and connection.next_refresh_attempt_at > now
+    ):
+        return WorkfrontUnavailable(
+            f"Backing off after {connection.consecutive_failures} failures; next attempt at "
+            f"{connection.next_refresh_attempt_at.isoformat()}."
+        )
+    if not app_settings.has_instance(connection.instance):
+        return WorkfrontUnavailable(
+            f"The instance {connection.instance!r} is not configured; cannot refresh."
+        )
+
+    sent_refresh_token = connection.refresh_token
+    provider = get_provider(connection.get_instance_settings())
+    try:
+        tokens = provider.refresh(
+            host=connection.host,
+            refresh_token=sent_refresh_token,
+            redirect_uri=connection.redirect_uri,
+        )
+    except ReauthorizationRequired as err:
+        current = WorkfrontConnection.objects.filter(pk=connection.pk).values_list(
+            "refresh_token", flat=True
+        )
+        if current and current[0] != sent_refresh_token:
+            # Another process rotated the token after we read it: it won, nothing is lost.
+            _copy_state(WorkfrontConnection.objects.get(pk=connection.pk), connection)
+            return None
+        return _require_reauthorization(connection, str(err), now)
+    except WorkfrontUnavailable as err:
+        connection.consecutive_failures += 1
+        connection.next_refresh_attempt_at = now + backoff_delay(
+            connection.consecutive_failures, err.retry_after
+        )
+        connection.last_error = str(err)[:500]
+        connection.save(
+            update_fields=[
+                "consecutive_failures",
+                "next_refresh_attempt_at",
+                "last_error",
+                "updated_at",
+            ]
+        )
+        logger.warning("Refreshing Workfront connection %s failed: %s", connection.pk, err)
+        return err
+
+    fields = _token_fields(tokens, now)
+    if not tokens.refresh_token:
+        # A non-rotating app sends no new refresh token: the one we have stays valid.
+        fields["refresh_token"] = sent_refresh_token
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    connection.last_refreshed_at = now
+    connection.last_error = ""
+    connection.consecutive_failures = 0
+    connection.next_refresh_attempt_at = None
+    connection.save(
+        update_fields=[
+            *fields,
+            "last_refreshed_at",
+            "last_error",
+            "consecutive_failures",
+            "next_refresh_attempt_at",
+            "updated_at",
+        ]
+    )
+    logger.info("Refreshed Workfront connection %s.", connection.pk)
+    transaction.on_commit(
+        lambda: tokens_refreshed.send(sender=WorkfrontConnection, connection=connection)
+    )
+    return None
+
+
+def _require_reauthorization(
+    connection: WorkfrontConnection, reason: str, now: datetime
+) -> ReauthorizationRequired:
+    connection.status = WorkfrontConnection.Status.REAUTH_REQUIRED
+    connection.last_error = reason[:500]
+    connection.next_refresh_attempt_at = None
+    connection.save(update_fields=["status", "last_error", "next_refresh_attempt_at", "updated_at"])
+    logger.warning("Workfront connection %s needs reauthorization: %s", connection.pk, reason)
+    return ReauthorizationRequired(reason)
+
+
+def require_reauthorization(connection: WorkfrontConnection, reason: str) -> None:
+    """Mark a connection as needing the user to connect again (an admin's decision)."""
+    with transaction.atomic():
+        locked = WorkfrontConnection.objects.without_tokens().select_for_update().get(
+            pk=connection.pk
+        )
+        _require_reauthorization(locked, reason, timezone.now())
+    connection.status = locked.status
+    connection.last_error = locked.last_error
+    connection.next_refresh_attempt_at = locked.next_refresh_attempt_at
+    reauthorization_required.send(sender=WorkfrontConnection, connection=connection, reason=reason)
+
+
+# -- disconnect ------------------------------------------------------------------------------
+
+
+def disconnect(connection: WorkfrontConnection) -> None:
+    """End the Workfront session if we can (best effort), then delete the connection."""
+    try:
+        access_token, refresh_token = connection.access_token, connection.refresh_token
+        if app_settings.has_instance(connection.instance):
+            provider_for(connection.instance).end_session(
+                host=connection.host, access_token=access_token, refresh_token=refresh_token
+            )
+    except (WorkfrontOAuthError, TokenDecryptionError) as err:
+        logger.info(
+            "Could not end the Workfront session of connection %s: %s", connection.pk, err
+        )
+    pk = connection.pk
+    connection.delete()
+    connection.pk = pk  # receivers may want to know which row it was
+    logger.info("Workfront connection %s disconnected.", pk)
+    connection_disconnected.send(sender=WorkfrontConnection, connection=connection)

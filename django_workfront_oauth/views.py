@@ -1,0 +1,171 @@
+"""The connect flow and the user's own connections page."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .conf import DEFAULT_INSTANCE, app_settings
+from .exceptions import (
+    InvalidCallback,
+    ReauthorizationRequired,
+    WorkfrontAPIError,
+    WorkfrontUnavailable,
+)
+from .models import WorkfrontConnection
+from .providers import safe_code
+
+logger = logging.getLogger("django_workfront_oauth")
+
+#: Friendly words for the ``error`` codes an authorization server may send back.
+CALLBACK_ERRORS = {
+    "access_denied": gettext_lazy("You did not allow access to your Workfront account."),
+    "invalid_scope": gettext_lazy("The Workfront app is not allowed the access it asked for."),
+    "invalid_request": gettext_lazy("Workfront could not understand the connection request."),
+    "unauthorized_client": gettext_lazy("This site's Workfront app is not allowed to connect."),
+    "server_error": gettext_lazy("Workfront had a problem; please try again."),
+    "temporarily_unavailable": gettext_lazy("Workfront is busy; please try again in a moment."),
+}
+
+
+def safe_next_url(request: HttpRequest, url: str | None) -> str:
+    """``url`` when it points at this site (same host, same scheme), else an empty string."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+@require_POST
+@login_required
+def authorize(request: HttpRequest) -> HttpResponse:
+    """Start the connect flow: remember it server-side, send the browser to Workfront."""
+    instance = request.POST.get("instance") or DEFAULT_INSTANCE
+    if not app_settings.has_instance(instance):
+        return render(
+            request,
+            "django_workfront_oauth/callback_error.html",
+            {"message": _("This Workfront instance is not configured.")},
+            status=400,
+        )
+    next_url = safe_next_url(request, request.POST.get("next"))
+    url = services.begin_authorization(request, instance_name=instance, next_url=next_url)
+    return HttpResponseRedirect(url)
+
+
+def _private_response(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Keep the callback's pages out of caches and its URL (the code) out of Referer headers."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper
+
+
+def _callback_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(
+        request,
+        "django_workfront_oauth/callback_error.html",
+        {"message": message, "connections_url": reverse("workfront_oauth:connections")},
+        status=status,
+    )
+
+
+@require_GET
+@never_cache
+@_private_response
+@sensitive_variables("params")
+def callback(request: HttpRequest) -> HttpResponse:
+    """Finish the flow: check ``state``, exchange the code, save the connection."""
+    params = request.GET.dict()
+    error = params.get("error")
+    if error is not None:
+        # Burn the state so the flow cannot be finished later; its validity does not matter.
+        try:
+            services.consume_state(request, params.get("state", ""))
+        except InvalidCallback:
+            pass
+        code = safe_code(error)
+        logger.info("Workfront authorization ended with error %r.", code or "(unreadable)")
+        message = CALLBACK_ERRORS.get(code) or _("Workfront did not connect your account.")
+        return _callback_error(request, str(message), status=400)
+    try:
+        result = services.complete_authorization(request, params)
+    except InvalidCallback as err:
+        logger.warning("Refused a Workfront OAuth callback: %s", err)
+        return _callback_error(
+            request, _("This connection link is invalid or has expired. Please start again."), 400
+        )
+    except ReauthorizationRequired as err:
+        logger.warning("Workfront refused the authorization code: %s", err)
+        return _callback_error(
+            request, _("Workfront refused the sign-in, which may have expired. Please try again."), 400
+        )
+    except (WorkfrontUnavailable, WorkfrontAPIError) as err:
+        logger.warning("Could not complete a Workfront connection: %s", err)
+        return _callback_error(
+            request, _("Workfront could not be reached. Please try again in a few minutes."), 502
+        )
+    messages.success(request, _("Your Workfront account is connected."), fail_silently=True)
+    instance = app_settings.get_instance(result.connection.instance)
+    return HttpResponseRedirect(
+        safe_next_url(request, result.next_url)
+        or safe_next_url(request, instance.success_url)
+        or "/"
+    )
+
+
+@require_GET
+@login_required
+def connections(request: HttpRequest) -> HttpResponse:
+    """The user's own connections, with connect, reconnect and disconnect buttons."""
+    rows = WorkfrontConnection.objects.without_tokens().filter(user=request.user)
+    by_instance = {row.instance: row for row in rows}
+    instances = []
+    for name in app_settings.instance_names():
+        settings = app_settings.get_instance(name)
+        instances.append({"name": name, "host": settings.host, "connection": by_instance.pop(name, None)})
+    return render(
+        request,
+        "django_workfront_oauth/connections.html",
+        {
+            "instances": instances,
+            # Connections to instances that are no longer configured can still be removed.
+            "orphans": list(by_instance.values()),
+            "multiple_instances": len(instances) > 1,
+        },
+    )
+
+
+@require_POST
+@login_required
+def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove one of the user's own connections (another user's is a 404)."""
+    connection = get_object_or_404(
+        WorkfrontConnection.objects.without_tokens(), pk=pk, user=request.user
+    )
+    services.disconnect(connection)
+    messages.success(request, _("Your Workfront account is disconnected."), fail_silently=True)
+    return HttpResponseRedirect(
+        safe_next_url(request, request.POST.get("next")) or reverse("workfront_oauth:connections")
+    )
