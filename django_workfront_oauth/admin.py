@@ -87,7 +87,8 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 def _token_is_set(obj: WorkfrontConnection, field: str) -> bool:
     """Whether a token is stored, asked of the database: empty tokens are stored as ''."""
     return (
-        WorkfrontConnection.objects.filter(pk=obj.pk).exclude(**{field: ""}).exclude(
-            **{f"{field}__isnull": True}
-        ).exists()
+        WorkfrontConnection.objects.filter(pk=obj.pk)
+        .exclude(**{field: ""})
+        .exclude(**{f"{field}__isnull": True})
+        .exists()
     )

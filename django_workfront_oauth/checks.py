@@ -126,8 +126,7 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
     if raw["TOKEN_AUTH_METHOD"] not in TOKEN_AUTH_METHODS:
         errors.append(
             Error(
-                f"{_setting_name(name, 'TOKEN_AUTH_METHOD')} is "
-                f"{raw['TOKEN_AUTH_METHOD']!r}.",
+                f"{_setting_name(name, 'TOKEN_AUTH_METHOD')} is {raw['TOKEN_AUTH_METHOD']!r}.",
                 hint=f"Use one of {', '.join(TOKEN_AUTH_METHODS)}.",
                 id=ID("E008"),
             )
@@ -256,7 +255,9 @@ def _check_instances_setting() -> tuple[list[CheckMessage], list[str]]:
 
 
 @register(Tags.security)
-def check_settings(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+def check_settings(
+    app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """The instances' settings."""
     errors, names = _check_instances_setting()
     for name in [DEFAULT_INSTANCE, *names]:
@@ -288,8 +289,8 @@ def check_encryption_key(
     return [
         Error(
             problem,
-            hint="Generate a key with `python -c \"from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())\"` and keep it out of the repository; for "
+            hint='Generate a key with `python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"` and keep it out of the repository; for '
             "rotation use a list with the new key first.",
             id=ID("E006"),
         )

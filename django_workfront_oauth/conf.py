@@ -160,7 +160,7 @@ class AppSettings:
         return getattr(settings, PREFIX + name, INSTANCE_DEFAULTS[name])
 
     @property
-    def INSTANCES(self) -> Mapping[str, Mapping[str, Any]]:  # noqa: N802 - mirrors the setting
+    def INSTANCES(self) -> Mapping[str, Mapping[str, Any]]:
         """The extra named instances, as configured (unvalidated)."""
         value = getattr(settings, PREFIX + "INSTANCES", None) or {}
         return value if isinstance(value, Mapping) else {}

@@ -1,4 +1,4 @@
-"""The one door to the network: a pooled ``requests.Session`` per process, timeouts, no redirects."""
+"""The one door to the network: a pooled session per process, timeouts, no redirects."""
 
 from __future__ import annotations
 

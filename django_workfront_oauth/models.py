@@ -157,7 +157,7 @@ class WorkfrontConnection(models.Model):
         return wf_settings.get_instance(self.instance)
 
     def refresh_margin(self) -> timedelta:
-        """How long before expiry this connection is due; the app default if the instance is gone."""
+        """How long before expiry this is due (the app default if the instance is gone)."""
         if wf_settings.has_instance(self.instance):
             return self.get_instance_settings().refresh_margin
         return wf_settings.get_instance(DEFAULT_INSTANCE).refresh_margin
@@ -184,6 +184,52 @@ class WorkfrontConnection(models.Model):
         from .client import WorkfrontClient
 
         return WorkfrontClient(self)
+
+
+class RefreshLog(models.Model):
+    """One attempt to refresh a connection's tokens, for site admins: when, outcome, error.
+
+    Never a token. Old rows are trimmed by the refresh sweep (:data:`HISTORY_PER_CONNECTION`).
+    """
+
+    #: How many attempts are kept per connection.
+    HISTORY_PER_CONNECTION = 20
+
+    connection = models.ForeignKey(
+        WorkfrontConnection,
+        on_delete=models.CASCADE,
+        related_name="refresh_log",
+        verbose_name=_("connection"),
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=32)
+    error_class = models.CharField(_("error class"), max_length=100, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("refresh attempt")
+        verbose_name_plural = _("refresh attempts")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.outcome} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def record(
+        cls,
+        connection: WorkfrontConnection,
+        outcome: str,
+        error: BaseException | None = None,
+        *,
+        reason: str = "",
+    ) -> None:
+        """Add one attempt; ``error`` messages are ours and carry no secrets."""
+        cls.objects.create(
+            connection_id=connection.pk,
+            outcome=outcome,
+            error_class=type(error).__name__ if error is not None else "",
+            error=(str(error) if error is not None else reason)[:500],
+        )
 
 
 class PendingAuthorizationQuerySet(models.QuerySet["PendingAuthorization"]):
@@ -232,4 +278,6 @@ class PendingAuthorization(models.Model):
         return f"{self.user_id and self.user} → {self.host} ({self.instance})"
 
     def __repr__(self) -> str:
-        return f"<PendingAuthorization pk={self.pk} user_id={self.user_id} instance={self.instance!r}>"
+        return (
+            f"<PendingAuthorization pk={self.pk} user_id={self.user_id} instance={self.instance!r}>"
+        )

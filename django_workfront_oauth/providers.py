@@ -31,6 +31,8 @@ from .exceptions import (
 )
 from .http import describe_url, retry_after_seconds, send
 
+CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 - a method name, not a secret
+
 #: Short, code-like values from an error body may go into messages; free text never does.
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -115,7 +117,7 @@ class OAuthProvider(ABC):
     ) -> str:
         """Where the user's browser goes to log in and consent."""
 
-    def validate_callback(self, params: Mapping[str, str]) -> None:
+    def validate_callback(self, params: Mapping[str, str]) -> None:  # noqa: B027 - optional hook
         """Raise :class:`InvalidCallback` when the callback's extra parameters do not fit."""
 
     def callback_identity(self, params: Mapping[str, str]) -> tuple[str, str]:
@@ -268,8 +270,10 @@ class WorkfrontProvider(OAuthProvider):
     ) -> TokenSet:
         url = f"{host}/integrations/oauth2/api/v1/token"
         body = {"grant_type": grant, **fields}
-        if self.instance.token_auth_method == "client_secret_post":
-            body.update(client_id=self.instance.client_id, client_secret=self.instance.client_secret)
+        if self.instance.token_auth_method == CLIENT_SECRET_POST:
+            body.update(
+                client_id=self.instance.client_id, client_secret=self.instance.client_secret
+            )
             response = send(
                 "POST",
                 url,
@@ -301,7 +305,7 @@ class WorkfrontProvider(OAuthProvider):
     def refresh(self, *, host: str, refresh_token: str, redirect_uri: str = "") -> TokenSet:
         fields = {"refresh_token": refresh_token}
         # The documented form-style refresh also carries redirect_uri; the JSON style does not.
-        if self.instance.token_auth_method == "client_secret_post" and redirect_uri:
+        if self.instance.token_auth_method == CLIENT_SECRET_POST and redirect_uri:
             fields["redirect_uri"] = redirect_uri
         return self._token_request(host, "refresh_token", fields, "refresh token")
 
@@ -363,13 +367,18 @@ class WorkfrontProvider(OAuthProvider):
 _PROVIDERS: dict[str, type[OAuthProvider]] = {WorkfrontProvider.name: WorkfrontProvider}
 
 
-def get_provider(instance: InstanceSettings) -> OAuthProvider:
-    """The provider configured for ``instance`` (``PROVIDER``)."""
+def get_provider(instance: InstanceSettings, name: str = "") -> OAuthProvider:
+    """The provider ``name`` (by default the instance's ``PROVIDER``) for ``instance``.
+
+    A connection passes its own ``provider``: its tokens came from that server even if the
+    instance has since moved to another one.
+    """
+    name = name or instance.provider
     try:
-        provider_class = _PROVIDERS[instance.provider]
+        provider_class = _PROVIDERS[name]
     except KeyError:
         raise ValueError(
-            f"Unknown WORKFRONT_OAUTH_PROVIDER {instance.provider!r} for instance "
+            f"Unknown WORKFRONT_OAUTH_PROVIDER {name!r} for instance "
             f"{instance.name!r}; expected one of {sorted(_PROVIDERS)}."
         ) from None
     return provider_class(instance)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connections, router, transaction
+from django.db import OperationalError, connections, router, transaction
+from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -25,8 +28,8 @@ from .exceptions import (
     WorkfrontOAuthError,
     WorkfrontUnavailable,
 )
-from .models import PendingAuthorization, WorkfrontConnection, digest
-from .providers import OAuthProvider, PKCEPair, TokenSet, get_provider
+from .models import PendingAuthorization, RefreshLog, WorkfrontConnection, digest
+from .providers import PKCEPair, TokenSet, get_provider
 from .signals import (
     connection_disconnected,
     connection_established,
@@ -53,11 +56,6 @@ BACKOFF_JITTER = 0.5
 LOCK_TIMEOUT = timedelta(seconds=15)
 
 
-def provider_for(instance_name: str) -> OAuthProvider:
-    """The provider of a configured instance."""
-    return get_provider(app_settings.get_instance(instance_name))
-
-
 # -- connect ---------------------------------------------------------------------------------
 
 
@@ -78,6 +76,9 @@ def begin_authorization(
     request: HttpRequest, *, instance_name: str = DEFAULT_INSTANCE, next_url: str = ""
 ) -> str:
     """Record a new flow for ``request.user`` and return the authorization URL to redirect to."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("Only a logged-in user can connect a Workfront account.")
     instance = app_settings.get_instance(instance_name)
     provider = get_provider(instance)
     redirect_uri = redirect_uri_for(request, instance)
@@ -86,7 +87,7 @@ def begin_authorization(
     now = timezone.now()
 
     PendingAuthorization.objects.expired(now).delete()
-    older = PendingAuthorization.objects.filter(user=request.user).order_by("-created_at")
+    older = PendingAuthorization.objects.filter(user=user).order_by("-created_at")
     stale = list(older.values_list("pk", flat=True)[MAX_PENDING_PER_USER - 1 :])
     if stale:
         PendingAuthorization.objects.filter(pk__in=stale).delete()
@@ -94,7 +95,7 @@ def begin_authorization(
     PendingAuthorization.objects.create(
         state_digest=digest(state),
         session_digest=digest(_session_binding(request)),
-        user=request.user,
+        user=user,
         instance=instance.name,
         provider=instance.provider,
         host=instance.host,
@@ -225,10 +226,21 @@ def _token_fields(tokens: TokenSet, now: datetime) -> dict[str, Any]:
 # -- refresh ---------------------------------------------------------------------------------
 
 
+class RefreshOutcome(str, enum.Enum):
+    """What one refresh attempt came to."""
+
+    REFRESHED = "refreshed"
+    NOT_DUE = "not_due"  # fresh already, often because another process refreshed first
+    SKIPPED = "skipped"  # locked by another process (the sweep does not wait)
+    FAILED = "failed"  # transient; tokens and status untouched, retried with backoff
+    REAUTH_REQUIRED = "reauth_required"
+    GONE = "gone"  # the row was deleted meanwhile
+
+
 def backoff_delay(failures: int, retry_after: float | None = None) -> timedelta:
     """Exponential, capped and jittered, and never shorter than the server's ``Retry-After``."""
     exponent = min(max(failures, 1) - 1, 16)
-    ceiling = min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
+    ceiling = min(BACKOFF_BASE * (1 << exponent), BACKOFF_CAP)
     # Jitter spreads the retries of many connections that failed in the same outage.
     delay = ceiling * (1 - BACKOFF_JITTER * random.random())  # noqa: S311 - not for secrets
     if retry_after is not None:
@@ -236,72 +248,147 @@ def backoff_delay(failures: int, retry_after: float | None = None) -> timedelta:
     return delay
 
 
-def _lock_row(connection: WorkfrontConnection) -> WorkfrontConnection:
-    """Lock and re-read the row; the caller is inside ``transaction.atomic``."""
+def _is_lock_timeout(err: OperationalError) -> bool:
+    # PostgreSQL's lock_not_available, raised when lock_timeout runs out.
+    return getattr(getattr(err, "__cause__", None), "sqlstate", None) == "55P03" or (
+        "lock timeout" in str(err).lower()
+    )
+
+
+def _lock_row(pk: int, *, skip_locked: bool) -> WorkfrontConnection | None:
+    """Lock and re-read the row inside the caller's transaction; ``None`` if locked or gone."""
     db = router.db_for_write(WorkfrontConnection)
-    if connections[db].vendor == "postgresql":
+    if not skip_locked and connections[db].vendor == "postgresql":
         # Bound the wait: a holder stuck on a dead token endpoint must not pile workers up.
         with connections[db].cursor() as cursor:
-            cursor.execute(
-                "SET LOCAL lock_timeout = %s", [f"{int(LOCK_TIMEOUT.total_seconds() * 1000)}ms"]
-            )
-    return WorkfrontConnection.objects.using(db).select_for_update().get(pk=connection.pk)
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT.total_seconds())}s'")
+    return (
+        WorkfrontConnection.objects.using(db)
+        .select_for_update(skip_locked=skip_locked)
+        .filter(pk=pk)
+        .first()
+    )
 
 
-def _copy_state(source: WorkfrontConnection, target: WorkfrontConnection) -> WorkfrontConnection:
+def _copy_state(source: WorkfrontConnection, target: WorkfrontConnection) -> None:
     """Bring the caller's instance up to date with the row as it is now."""
     if source is not target:
         for field in WorkfrontConnection._meta.concrete_fields:
             setattr(target, field.attname, getattr(source, field.attname))
-    return target
 
 
+@dataclass
+class _Attempt:
+    outcome: RefreshOutcome
+    connection: WorkfrontConnection | None = None
+    failure: WorkfrontOAuthError | None = None
+    notify: bool = True
+
+    def send_signals(self) -> None:
+        if not self.notify or self.connection is None:
+            return
+        if self.outcome == RefreshOutcome.REFRESHED:
+            tokens_refreshed.send(sender=WorkfrontConnection, connection=self.connection)
+        elif self.outcome == RefreshOutcome.REAUTH_REQUIRED:
+            reauthorization_required.send(
+                sender=WorkfrontConnection, connection=self.connection, reason=str(self.failure)
+            )
+
+
+@sensitive_variables("rejected_access_token")
+def _refresh(
+    pk: int,
+    *,
+    force: bool = False,
+    skip_locked: bool = False,
+    rejected_access_token: str | None = None,
+) -> _Attempt:
+    """Lock, re-check, refresh and save in one transaction; signals go out after commit."""
+    db = router.db_for_write(WorkfrontConnection)
+    try:
+        with transaction.atomic(using=db):
+            locked = _lock_row(pk, skip_locked=skip_locked)
+            if locked is None:
+                gone = not WorkfrontConnection.objects.using(db).filter(pk=pk).exists()
+                return _Attempt(RefreshOutcome.GONE if gone else RefreshOutcome.SKIPPED)
+            attempt = _refresh_locked(
+                locked, force=force, rejected_access_token=rejected_access_token
+            )
+            # Receivers see the new state only once it is committed (and not if it never is).
+            transaction.on_commit(attempt.send_signals, using=db)
+    except OperationalError as err:
+        if not _is_lock_timeout(err):
+            raise
+        # Another process has held the row for longer than LOCK_TIMEOUT: its refresh may
+        # still succeed; ours would only queue behind it.
+        return _Attempt(
+            RefreshOutcome.FAILED,
+            failure=WorkfrontUnavailable(f"The connection {pk} is locked by another refresh."),
+        )
+    return attempt
+
+
+@sensitive_variables("rejected_access_token")
 def refresh_connection(
-    connection: WorkfrontConnection, *, force: bool = False
+    connection: WorkfrontConnection,
+    *,
+    force: bool = False,
+    rejected_access_token: str | None = None,
 ) -> WorkfrontConnection:
     """Refresh the tokens when due (always with ``force``); safe from any number of processes.
 
     The row is locked for the whole exchange, re-read and re-checked inside the lock, so of
     many callers exactly one talks to the token endpoint and the others see its result. The
     instance passed in is updated in place and returned.
+
+    ``rejected_access_token`` is the token Workfront just refused (the API client passes it):
+    the refresh is forced, unless the row already holds another token, which means that a
+    concurrent caller has refreshed in the meantime.
+
+    Raises :class:`ReauthorizationRequired` when the user must connect again and
+    :class:`WorkfrontUnavailable` on a transient failure.
     """
-    failure: WorkfrontOAuthError | None = None
-    db = router.db_for_write(WorkfrontConnection)
-    try:
-        with transaction.atomic(using=db):
-            locked = _lock_row(connection)
-            failure = _refresh_locked(locked, force=force)
-    except DatabaseError as err:
-        # Most likely the lock wait ran out: someone else holds the row. Their refresh may
-        # have succeeded meanwhile; if not, this is a transient failure like any other.
-        fresh = WorkfrontConnection.objects.using(db).get(pk=connection.pk)
-        if not fresh.is_due() and fresh.status == WorkfrontConnection.Status.ACTIVE:
-            return _copy_state(fresh, connection)
-        raise WorkfrontUnavailable(
-            f"The connection {connection.pk} is locked by another refresh ({type(err).__name__})."
-        ) from None
-    _copy_state(locked, connection)
-    if isinstance(failure, ReauthorizationRequired):
-        reauthorization_required.send(
-            sender=WorkfrontConnection, connection=connection, reason=str(failure)
-        )
-    if failure is not None:
-        raise failure
+    attempt = _refresh(connection.pk, force=force, rejected_access_token=rejected_access_token)
+    if attempt.connection is not None:
+        _copy_state(attempt.connection, connection)
+    if attempt.outcome == RefreshOutcome.GONE:
+        raise ReauthorizationRequired(f"The connection {connection.pk} no longer exists.")
+    if attempt.failure is not None:
+        raise attempt.failure
     return connection
 
 
-def _refresh_locked(connection: WorkfrontConnection, *, force: bool) -> WorkfrontOAuthError | None:
-    """The refresh itself, on a locked row: returns the failure to raise once committed."""
+def refresh_connection_by_id(pk: int, *, force: bool = False) -> RefreshOutcome:
+    """Refresh one connection for the sweep: never waits for a lock, never raises for outcomes."""
+    return _refresh(pk, force=force, skip_locked=True).outcome
+
+
+def _refresh_locked(
+    connection: WorkfrontConnection, *, force: bool, rejected_access_token: str | None
+) -> _Attempt:
+    """The refresh itself, on a locked row."""
     now = timezone.now()
     if connection.status == WorkfrontConnection.Status.REAUTH_REQUIRED:
-        return ReauthorizationRequired(
-            f"The connection {connection.pk} needs the user to connect again."
+        return _Attempt(
+            RefreshOutcome.REAUTH_REQUIRED,
+            failure=ReauthorizationRequired(
+                f"The connection {connection.pk} needs the user to connect again."
+            ),
+            connection=connection,
+            notify=False,  # said when the status changed, not again at every attempt
         )
+    if rejected_access_token is not None:
+        if connection.access_token != rejected_access_token:
+            # Another caller already replaced the refused token.
+            return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
+        force = True
     if not force and not connection.is_due(now):
-        return None  # Someone refreshed while we waited for the lock.
+        # Someone refreshed while we waited for the lock.
+        return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
     if not connection.refresh_token:
         if not connection.is_expired(now):
-            return None  # Nothing to refresh with, but the access token still works.
+            # Nothing to refresh with, but the access token still works.
+            return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
         return _require_reauthorization(
             connection, "The access token expired and there is no refresh token.", now
         )
@@ -310,17 +397,25 @@ def _refresh_locked(connection: WorkfrontConnection, *, force: bool) -> Workfron
         and connection.next_refresh_attempt_at is not None
         and connection.next_refresh_attempt_at > now
     ):
-        return WorkfrontUnavailable(
-            f"Backing off after {connection.consecutive_failures} failures; next attempt at "
-            f"{connection.next_refresh_attempt_at.isoformat()}."
+        return _Attempt(
+            RefreshOutcome.FAILED,
+            connection=connection,
+            failure=WorkfrontUnavailable(
+                f"Backing off after {connection.consecutive_failures} failures; next attempt "
+                f"at {connection.next_refresh_attempt_at.isoformat()}."
+            ),
         )
     if not app_settings.has_instance(connection.instance):
-        return WorkfrontUnavailable(
-            f"The instance {connection.instance!r} is not configured; cannot refresh."
+        return _Attempt(
+            RefreshOutcome.FAILED,
+            connection=connection,
+            failure=WorkfrontUnavailable(
+                f"The instance {connection.instance!r} is not configured; cannot refresh."
+            ),
         )
 
     sent_refresh_token = connection.refresh_token
-    provider = get_provider(connection.get_instance_settings())
+    provider = get_provider(connection.get_instance_settings(), connection.provider)
     try:
         tokens = provider.refresh(
             host=connection.host,
@@ -328,13 +423,10 @@ def _refresh_locked(connection: WorkfrontConnection, *, force: bool) -> Workfron
             redirect_uri=connection.redirect_uri,
         )
     except ReauthorizationRequired as err:
-        current = WorkfrontConnection.objects.filter(pk=connection.pk).values_list(
-            "refresh_token", flat=True
-        )
-        if current and current[0] != sent_refresh_token:
+        current = WorkfrontConnection.objects.filter(pk=connection.pk).first()
+        if current is not None and current.refresh_token != sent_refresh_token:
             # Another process rotated the token after we read it: it won, nothing is lost.
-            _copy_state(WorkfrontConnection.objects.get(pk=connection.pk), connection)
-            return None
+            return _Attempt(RefreshOutcome.NOT_DUE, connection=current)
         return _require_reauthorization(connection, str(err), now)
     except WorkfrontUnavailable as err:
         connection.consecutive_failures += 1
@@ -350,8 +442,9 @@ def _refresh_locked(connection: WorkfrontConnection, *, force: bool) -> Workfron
                 "updated_at",
             ]
         )
+        RefreshLog.record(connection, RefreshOutcome.FAILED.value, err)
         logger.warning("Refreshing Workfront connection %s failed: %s", connection.pk, err)
-        return err
+        return _Attempt(RefreshOutcome.FAILED, connection=connection, failure=err)
 
     fields = _token_fields(tokens, now)
     if not tokens.refresh_token:
@@ -373,35 +466,99 @@ def _refresh_locked(connection: WorkfrontConnection, *, force: bool) -> Workfron
             "updated_at",
         ]
     )
+    RefreshLog.record(connection, RefreshOutcome.REFRESHED.value)
     logger.info("Refreshed Workfront connection %s.", connection.pk)
-    transaction.on_commit(
-        lambda: tokens_refreshed.send(sender=WorkfrontConnection, connection=connection)
-    )
-    return None
+    return _Attempt(RefreshOutcome.REFRESHED, connection=connection)
 
 
 def _require_reauthorization(
     connection: WorkfrontConnection, reason: str, now: datetime
-) -> ReauthorizationRequired:
+) -> _Attempt:
     connection.status = WorkfrontConnection.Status.REAUTH_REQUIRED
     connection.last_error = reason[:500]
     connection.next_refresh_attempt_at = None
     connection.save(update_fields=["status", "last_error", "next_refresh_attempt_at", "updated_at"])
+    RefreshLog.record(connection, RefreshOutcome.REAUTH_REQUIRED.value, reason=reason)
     logger.warning("Workfront connection %s needs reauthorization: %s", connection.pk, reason)
-    return ReauthorizationRequired(reason)
+    return _Attempt(
+        RefreshOutcome.REAUTH_REQUIRED,
+        connection=connection,
+        failure=ReauthorizationRequired(reason),
+    )
 
 
 def require_reauthorization(connection: WorkfrontConnection, reason: str) -> None:
     """Mark a connection as needing the user to connect again (an admin's decision)."""
     with transaction.atomic():
-        locked = WorkfrontConnection.objects.without_tokens().select_for_update().get(
-            pk=connection.pk
+        WorkfrontConnection.objects.filter(pk=connection.pk).update(
+            status=WorkfrontConnection.Status.REAUTH_REQUIRED,
+            last_error=reason[:500],
+            next_refresh_attempt_at=None,
+            updated_at=timezone.now(),
         )
-        _require_reauthorization(locked, reason, timezone.now())
-    connection.status = locked.status
-    connection.last_error = locked.last_error
-    connection.next_refresh_attempt_at = locked.next_refresh_attempt_at
+        RefreshLog.record(connection, RefreshOutcome.REAUTH_REQUIRED.value, reason=reason)
+    connection.status = WorkfrontConnection.Status.REAUTH_REQUIRED
+    connection.last_error = reason[:500]
+    connection.next_refresh_attempt_at = None
     reauthorization_required.send(sender=WorkfrontConnection, connection=connection, reason=reason)
+
+
+def due_connections(now: datetime | None = None) -> QuerySet[WorkfrontConnection]:
+    """Active connections whose token expires within their instance's margin (or has)."""
+    now = now or timezone.now()
+    names = app_settings.instance_names()
+    due = Q(access_token_expires_at__isnull=True)
+    for name in names:
+        margin = app_settings.get_instance(name).refresh_margin
+        due |= Q(instance=name, access_token_expires_at__lte=now + margin)
+    default_margin = app_settings.get_instance(DEFAULT_INSTANCE).refresh_margin
+    due |= ~Q(instance__in=names) & Q(access_token_expires_at__lte=now + default_margin)
+    not_backing_off = Q(next_refresh_attempt_at__isnull=True) | Q(next_refresh_attempt_at__lte=now)
+    return WorkfrontConnection.objects.active().filter(due & not_backing_off)
+
+
+def sweep(
+    *, dispatch: Callable[[int], object] | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """Refresh every due connection once: the beat task's and the cron command's body.
+
+    With ``dispatch`` (a Celery task's ``delay``), each connection is handed to it and the sweep
+    only counts; without, each is refreshed here. IDs are streamed, not loaded at once, and a
+    row locked by someone else is skipped, so two sweeps at once are harmless.
+    """
+    counts: dict[str, int] = {"due": 0}
+    ids = due_connections(now).order_by("access_token_expires_at").values_list("pk", flat=True)
+    for pk in ids.iterator(chunk_size=500):
+        counts["due"] += 1
+        if dispatch is not None:
+            dispatch(pk)
+            key = "dispatched"
+        else:
+            key = refresh_connection_by_id(pk).value
+        counts[key] = counts.get(key, 0) + 1
+    counts["history_trimmed"] = trim_refresh_log()
+    return counts
+
+
+def trim_refresh_log(keep: int = RefreshLog.HISTORY_PER_CONNECTION) -> int:
+    """Keep the newest ``keep`` attempts of each connection; returns how many were deleted."""
+    crowded = (
+        RefreshLog.objects.values("connection_id")
+        .annotate(attempts=Count("id"))
+        .filter(attempts__gt=keep)
+        .values_list("connection_id", flat=True)
+    )
+    deleted = 0
+    for connection_id in crowded.iterator():
+        newest = RefreshLog.objects.filter(connection_id=connection_id).values_list(
+            "pk", flat=True
+        )[:keep]
+        deleted += (
+            RefreshLog.objects.filter(connection_id=connection_id)
+            .exclude(pk__in=list(newest))
+            .delete()[0]
+        )
+    return deleted
 
 
 # -- disconnect ------------------------------------------------------------------------------
@@ -412,13 +569,12 @@ def disconnect(connection: WorkfrontConnection) -> None:
     try:
         access_token, refresh_token = connection.access_token, connection.refresh_token
         if app_settings.has_instance(connection.instance):
-            provider_for(connection.instance).end_session(
+            provider = get_provider(connection.get_instance_settings(), connection.provider)
+            provider.end_session(
                 host=connection.host, access_token=access_token, refresh_token=refresh_token
             )
     except (WorkfrontOAuthError, TokenDecryptionError) as err:
-        logger.info(
-            "Could not end the Workfront session of connection %s: %s", connection.pk, err
-        )
+        logger.info("Could not end the Workfront session of connection %s: %s", connection.pk, err)
     pk = connection.pk
     connection.delete()
     connection.pk = pk  # receivers may want to know which row it was

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -101,10 +102,8 @@ def callback(request: HttpRequest) -> HttpResponse:
     error = params.get("error")
     if error is not None:
         # Burn the state so the flow cannot be finished later; its validity does not matter.
-        try:
+        with contextlib.suppress(InvalidCallback):
             services.consume_state(request, params.get("state", ""))
-        except InvalidCallback:
-            pass
         code = safe_code(error)
         logger.info("Workfront authorization ended with error %r.", code or "(unreadable)")
         message = CALLBACK_ERRORS.get(code) or _("Workfront did not connect your account.")
@@ -119,7 +118,9 @@ def callback(request: HttpRequest) -> HttpResponse:
     except ReauthorizationRequired as err:
         logger.warning("Workfront refused the authorization code: %s", err)
         return _callback_error(
-            request, _("Workfront refused the sign-in, which may have expired. Please try again."), 400
+            request,
+            _("Workfront refused the sign-in, which may have expired. Please try again."),
+            400,
         )
     except (WorkfrontUnavailable, WorkfrontAPIError) as err:
         logger.warning("Could not complete a Workfront connection: %s", err)
@@ -139,12 +140,14 @@ def callback(request: HttpRequest) -> HttpResponse:
 @login_required
 def connections(request: HttpRequest) -> HttpResponse:
     """The user's own connections, with connect, reconnect and disconnect buttons."""
-    rows = WorkfrontConnection.objects.without_tokens().filter(user=request.user)
+    rows = WorkfrontConnection.objects.without_tokens().filter(user=request.user.pk)
     by_instance = {row.instance: row for row in rows}
     instances = []
     for name in app_settings.instance_names():
         settings = app_settings.get_instance(name)
-        instances.append({"name": name, "host": settings.host, "connection": by_instance.pop(name, None)})
+        instances.append(
+            {"name": name, "host": settings.host, "connection": by_instance.pop(name, None)}
+        )
     return render(
         request,
         "django_workfront_oauth/connections.html",

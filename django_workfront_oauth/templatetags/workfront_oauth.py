@@ -16,7 +16,7 @@ register = template.Library()
 def workfront_connect_button(
     context: template.Context,
     instance: str = DEFAULT_INSTANCE,
-    next: str = "",  # noqa: A002 - the form field's name
+    next: str = "",
     label: str = "",
 ) -> dict[str, Any]:
     """A form that POSTs to ``workfront_oauth:authorize``; ``next`` is where to land after."""

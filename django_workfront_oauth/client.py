@@ -1,0 +1,235 @@
+"""``WorkfrontClient``: Workfront's REST API on behalf of one connection.
+
+While the access token is fresh an API call costs no SQL query: the connection in memory has
+everything. An expired token is refreshed first; a token Workfront refuses is refreshed once
+and the call retried once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import requests
+
+from .exceptions import WorkfrontAPIError, WorkfrontOAuthError, WorkfrontUnavailable
+from .http import retry_after_seconds, send
+from .providers import OAuthProvider, get_provider, json_or_none, safe_code
+
+if TYPE_CHECKING:
+    from .models import WorkfrontConnection
+
+#: Workfront's largest page (``$$LIMIT``).
+MAX_PAGE_SIZE = 2000
+#: Workfront caps URLs at 8,892 bytes; longer queries go as a POST with ``method=GET``.
+MAX_URL_LENGTH = 8000
+#: How much of Workfront's own error message is kept in exceptions.
+MAX_MESSAGE_LENGTH = 300
+_NOT_LOGGED_IN = "not currently logged in"
+
+
+class WorkfrontClient:
+    """Calls Workfront's REST API (``/attask/api/<version>/``) with a connection's token."""
+
+    def __init__(
+        self,
+        connection: WorkfrontConnection,
+        *,
+        busy_retries: int = 2,
+        max_retry_wait: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connection = connection
+        #: How many times a 429 or 503 is retried, and the longest wait before a retry.
+        self.busy_retries = busy_retries
+        self.max_retry_wait = max_retry_wait
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"<WorkfrontClient connection={self.connection.pk} host={self.connection.host!r}>"
+
+    @property
+    def provider(self) -> OAuthProvider:
+        """The connection's provider, which knows the headers to send."""
+        try:
+            instance = self.connection.get_instance_settings()
+        except KeyError:
+            raise WorkfrontOAuthError(
+                f"The instance {self.connection.instance!r} is no longer configured."
+            ) from None
+        return get_provider(instance, self.connection.provider)
+
+    @property
+    def base_url(self) -> str:
+        """``<host>/attask/api/<version>``."""
+        return self.provider.api_url(self.connection.host, "").rstrip("/")
+
+    # -- the generic call --------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Call ``<base_url>/<path>`` and return the response's ``data``."""
+        from .services import refresh_connection
+
+        provider = self.provider
+        if self.connection.is_expired():
+            refresh_connection(self.connection)
+        used_token = self.connection.access_token
+        response = self._send(provider, method, path, params, data)
+        if self._is_authentication_failure(response):
+            refresh_connection(self.connection, rejected_access_token=used_token)
+            response = self._send(provider, method, path, params, data)
+        return self._unwrap(response)
+
+    def get(self, path: str, **params: Any) -> Any:
+        """``GET`` with query parameters."""
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
+        """``POST`` with query parameters and an optional form body."""
+        return self.request("POST", path, params=params, data=data)
+
+    def put(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
+        """``PUT`` with query parameters and an optional form body."""
+        return self.request("PUT", path, params=params, data=data)
+
+    def delete(self, path: str, **params: Any) -> Any:
+        """``DELETE`` with query parameters."""
+        return self.request("DELETE", path, params=params)
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def iter_search(
+        self,
+        objcode: str,
+        *,
+        fields: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        **filters: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching row, fetched lazily page by page (``$$FIRST``/``$$LIMIT``).
+
+        Without an explicit sort Workfront's pages can repeat or skip rows, so rows are sorted
+        by ID unless a ``*_Sort`` filter says otherwise.
+        """
+        page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        params = dict(filters)
+        if fields:
+            params["fields"] = fields if isinstance(fields, str) else ",".join(fields)
+        if not any(key.endswith("_Sort") for key in params):
+            params["ID_Sort"] = "asc"
+        first = 0
+        while limit is None or first < limit:
+            size = page_size if limit is None else min(page_size, limit - first)
+            rows = self.get(f"{objcode}/search", **params, **{"$$FIRST": first, "$$LIMIT": size})
+            if not isinstance(rows, list):
+                raise WorkfrontAPIError("Workfront's search did not return a list.")
+            yield from rows
+            if len(rows) < size:
+                return
+            first += len(rows)
+
+    def search(
+        self,
+        objcode: str,
+        *,
+        fields: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """Every matching row (or the first ``limit``), as a list."""
+        return list(self.iter_search(objcode, fields=fields, limit=limit, **filters))
+
+    def count(self, objcode: str, **filters: Any) -> int:
+        """How many objects match."""
+        data = self.get(f"{objcode}/count", **filters)
+        try:
+            return int(data["count"])
+        except (KeyError, TypeError, ValueError):
+            raise WorkfrontAPIError("Workfront's count did not return a number.") from None
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _send(
+        self,
+        provider: OAuthProvider,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+    ) -> requests.Response:
+        url = f"{provider.api_url(self.connection.host, '')}{path.lstrip('/')}"
+        query = dict(params or {})
+        body = dict(data) if data is not None else None
+        if method.upper() == "GET" and len(url) + len(urlencode(query)) + 1 > MAX_URL_LENGTH:
+            # Too long for Workfront's URL limit: the same query, POSTed, tagged as a GET.
+            method, body, query = "POST", {**query, "method": "GET"}, {}
+        headers = provider.api_headers(self.connection.access_token)
+        for attempt in range(self.busy_retries + 1):
+            response = send(
+                method,
+                url,
+                params=query or None,
+                data=body,
+                headers=headers,
+                timeout=provider.timeout,
+            )
+            if response.status_code not in (429, 503) or attempt == self.busy_retries:
+                return response
+            wait = retry_after_seconds(response)
+            if wait is None:
+                wait = float(2**attempt)
+            if wait > self.max_retry_wait:
+                break  # Asked to wait longer than we may: give up now, say how long.
+            self._sleep(wait)
+        raise WorkfrontUnavailable(
+            f"Workfront is busy (HTTP {response.status_code}).",
+            retry_after=retry_after_seconds(response),
+        )
+
+    @staticmethod
+    def _error_of(body: Any) -> tuple[str, str] | None:
+        error = body.get("error") if isinstance(body, Mapping) else None
+        if not isinstance(error, Mapping):
+            return None
+        message = str(error.get("message") or "")[:MAX_MESSAGE_LENGTH]
+        return str(error.get("class") or ""), message
+
+    def _is_authentication_failure(self, response: requests.Response) -> bool:
+        if response.status_code == 401:
+            return True
+        error = self._error_of(json_or_none(response))
+        if error is None:
+            return False
+        error_class, message = error
+        return error_class.endswith("AuthenticationException") or _NOT_LOGGED_IN in message.lower()
+
+    def _unwrap(self, response: requests.Response) -> Any:
+        body = json_or_none(response)
+        error = self._error_of(body)
+        status = response.status_code
+        if error is not None:
+            error_class, message = error
+            raise WorkfrontAPIError(
+                message or "Workfront returned an error.",
+                status=status,
+                error_class=safe_code(error_class) or error_class[:100],
+            )
+        if status == 429 or status >= 500:
+            raise WorkfrontUnavailable(
+                f"Workfront answered HTTP {status}.", retry_after=retry_after_seconds(response)
+            )
+        if status >= 300:
+            raise WorkfrontAPIError(f"Workfront answered HTTP {status}.", status=status)
+        if not isinstance(body, Mapping) or "data" not in body:
+            raise WorkfrontAPIError("Workfront's answer is not a JSON data object.", status=status)
+        return body["data"]

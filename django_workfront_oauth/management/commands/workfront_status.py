@@ -1,0 +1,62 @@
+"""``manage.py workfront_status``: the connections' health, for a site admin's terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Count
+from django.utils import timezone
+
+from ... import services
+from ...models import WorkfrontConnection
+
+
+class Command(BaseCommand):
+    """Counts by status, the soonest expiries, and who must reconnect."""
+
+    help = (
+        "Show how many Workfront connections are healthy, which expire soonest and which "
+        "need reconnecting."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--limit", type=int, default=10, help="Rows per list (default 10).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        limit = options["limit"]
+        now = timezone.now()
+        rows = WorkfrontConnection.objects.without_tokens().select_related("user")
+        by_status = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+        by_provider = dict(rows.values_list("provider").annotate(n=Count("id")).order_by())
+        self.stdout.write(self.style.MIGRATE_HEADING("Connections by status"))
+        for status, label in WorkfrontConnection.Status.choices:
+            self.stdout.write(f"  {label}: {by_status.get(status, 0)}")
+        self.stdout.write(f"  Due for refresh now: {services.due_connections(now).count()}")
+        if by_provider:
+            self.stdout.write(self.style.MIGRATE_HEADING("Connections by provider"))
+            for provider, count in sorted(by_provider.items()):
+                self.stdout.write(f"  {provider}: {count}")
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Soonest expiries"))
+        soonest = (
+            rows.active()
+            .exclude(access_token_expires_at=None)
+            .order_by("access_token_expires_at")[:limit]
+        )
+        for connection in soonest:
+            assert connection.access_token_expires_at is not None
+            delta = connection.access_token_expires_at - now
+            when = f"in {delta}" if delta.total_seconds() >= 0 else f"{-delta} ago"
+            self.stdout.write(f"  #{connection.pk} {connection}: expires {when}")
+        if not soonest:
+            self.stdout.write("  (none)")
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Need reconnecting"))
+        stale = rows.filter(status=WorkfrontConnection.Status.REAUTH_REQUIRED).order_by(
+            "-updated_at"
+        )[:limit]
+        for connection in stale:
+            self.stdout.write(f"  #{connection.pk} {connection}: {connection.last_error or '-'}")
+        if not stale:
+            self.stdout.write("  (none)")
