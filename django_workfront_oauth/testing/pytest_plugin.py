@@ -1,3 +1,79 @@
-"""pytest fixtures that run the Workfront emulator (opt-in: nothing happens unless requested)."""
+"""pytest fixtures that run the Workfront emulator; opt-in: nothing happens unless requested.
+
+Registered through the ``pytest11`` entry point, so this module is imported by every pytest run
+of a project that installs the package: it imports neither Django nor pytest-django at import
+time and adds nothing but a marker and two fixtures.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .emulator import WorkfrontEmulator
+
+MARKER = "workfront_emulator"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker (projects run with ``--strict-markers``)."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**options): WorkfrontEmulator constructor arguments for the "
+        "workfront_emulator fixture",
+    )
+
+
+@pytest.fixture
+def workfront_emulator(request: pytest.FixtureRequest) -> Iterator[WorkfrontEmulator]:
+    """A running emulator on a free 127.0.0.1 port, stopped after the test.
+
+    ``@pytest.mark.workfront_emulator(rotate_refresh_tokens=False, ...)`` passes constructor
+    arguments. When the test also uses pytest-django's ``live_server``, its callback URL is
+    registered as a redirect URI.
+    """
+    options: dict[str, Any] = {"projects": 250}
+    for marker in reversed(list(request.node.iter_markers(MARKER))):
+        # The closest marker (on the test) wins over module or class markers.
+        options.update(marker.kwargs)
+    options["port"] = options.get("port", 0)
+    with WorkfrontEmulator(**options) as emulator:
+        if "live_server" in request.fixturenames:
+            live_server = request.getfixturevalue("live_server")
+            for path in _callback_paths():
+                emulator.add_redirect_uri(f"{live_server.url}{path}")
+        yield emulator
+
+
+@pytest.fixture
+def workfront_settings(workfront_emulator: WorkfrontEmulator, settings: Any) -> WorkfrontEmulator:
+    """Point the app's ``WORKFRONT_OAUTH_*`` settings at the emulator; returns the emulator.
+
+    Uses pytest-django's ``settings`` fixture, so every change is undone after the test. Also
+    registers ``http://testserver<callback path>`` so Django's test client can finish the flow.
+    """
+    settings.WORKFRONT_OAUTH_HOST = workfront_emulator.base_url
+    settings.WORKFRONT_OAUTH_CLIENT_ID = workfront_emulator.client_id
+    settings.WORKFRONT_OAUTH_CLIENT_SECRET = workfront_emulator.client_secret
+    # A loopback host cannot be parsed for domain and lane, so say what the callback carries.
+    settings.WORKFRONT_OAUTH_DOMAIN = workfront_emulator.domain
+    settings.WORKFRONT_OAUTH_LANE = workfront_emulator.lane
+    settings.WORKFRONT_OAUTH_PROVIDER = "workfront"
+    for path in _callback_paths():
+        workfront_emulator.add_redirect_uri(f"http://testserver{path}")
+    redirect_uri = getattr(settings, "WORKFRONT_OAUTH_REDIRECT_URI", "")
+    if redirect_uri:
+        workfront_emulator.add_redirect_uri(redirect_uri)
+    return workfront_emulator
+
+
+def _callback_paths() -> list[str]:
+    """The app's callback path when the host project's URLconf includes it."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return [reverse("workfront_oauth:callback")]
+    except NoReverseMatch:
+        return []

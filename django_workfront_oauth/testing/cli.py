@@ -1,0 +1,174 @@
+"""Command-line options and the serve-until-signalled loop, shared by ``python -m`` and the
+``workfront_emulator`` management command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from types import FrameType
+from typing import Any, Protocol
+
+from .emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    WorkfrontEmulator,
+)
+
+DEFAULT_PORT = 8001
+
+
+class Writer(Protocol):
+    """Where the banner goes: ``sys.stdout`` or a management command's ``self.stdout``."""
+
+    def write(self, text: str, /) -> Any:
+        """Write text."""
+
+    def flush(self) -> None:
+        """Flush it."""
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM handler to leave the serve loop the way Ctrl-C does."""
+
+
+def add_arguments(
+    parser: argparse.ArgumentParser, defaults: Mapping[str, Any] | None = None
+) -> None:
+    """Add the emulator's options; ``defaults`` overrides built-in defaults by option dest."""
+    given = dict(defaults or {})
+
+    def default(dest: str, fallback: Any) -> Any:
+        value = given.get(dest)
+        return fallback if value in (None, "", []) else value
+
+    redirect_uris = default("redirect_uris", None)
+    parser.add_argument("--host", default=default("host", "127.0.0.1"), help="address to bind")
+    parser.add_argument(
+        "--port", type=int, default=default("port", DEFAULT_PORT), help="0 picks a free port"
+    )
+    parser.add_argument("--client-id", default=default("client_id", DEFAULT_CLIENT_ID))
+    parser.add_argument("--client-secret", default=default("client_secret", DEFAULT_CLIENT_SECRET))
+    parser.add_argument(
+        "--redirect-uri",
+        dest="redirect_uris",
+        action="append",
+        required=redirect_uris is None,
+        help="a registered redirect URI, compared exactly (repeat for more)",
+    )
+    parser.add_argument("--domain", default=default("domain", "acme"))
+    parser.add_argument("--lane", default=default("lane", "my"))
+    parser.add_argument(
+        "--expires-in", type=int, default=0, help="expires_in of token responses (Workfront: 0)"
+    )
+    parser.add_argument(
+        "--no-rotation",
+        dest="rotate_refresh_tokens",
+        action="store_false",
+        help="non-rotating refresh tokens (the response then carries no refresh_token)",
+    )
+    parser.add_argument(
+        "--echo-refresh-token",
+        action="store_true",
+        help="with --no-rotation, send the unchanged refresh token back",
+    )
+    parser.add_argument("--username", default=DEFAULT_USERNAME)
+    parser.add_argument("--password", default=DEFAULT_PASSWORD)
+    parser.add_argument("--projects", type=int, default=2500, help="seeded projects")
+    parser.add_argument("--tasks-per-project", type=int, default=2)
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before token and API responses"
+    )
+    parser.add_argument("--code-lifetime", type=float, default=120.0, help="seconds")
+    parser.add_argument("--session-idle-timeout", type=float, default=8 * 3600.0, help="seconds")
+    parser.add_argument(
+        "--refresh-absolute-expiry", type=float, default=None, help="seconds from consent"
+    )
+    parser.add_argument(
+        "--refresh-inactivity-expiry", type=float, default=None, help="seconds unused"
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    if redirect_uris is not None:
+        parser.set_defaults(redirect_uris=None, default_redirect_uris=list(redirect_uris))
+
+
+def emulator_from_options(options: Mapping[str, Any]) -> WorkfrontEmulator:
+    """An emulator configured from parsed options (``vars(namespace)`` or Django's ``options``)."""
+    return WorkfrontEmulator(
+        client_id=options["client_id"],
+        client_secret=options["client_secret"],
+        redirect_uris=options["redirect_uris"] or options.get("default_redirect_uris") or (),
+        domain=options["domain"],
+        lane=options["lane"],
+        host=options["host"],
+        port=options["port"],
+        expires_in=options["expires_in"],
+        rotate_refresh_tokens=options["rotate_refresh_tokens"],
+        echo_refresh_token=options["echo_refresh_token"],
+        code_lifetime=options["code_lifetime"],
+        refresh_absolute_expiry=options["refresh_absolute_expiry"],
+        refresh_inactivity_expiry=options["refresh_inactivity_expiry"],
+        session_idle_timeout=options["session_idle_timeout"],
+        username=options["username"],
+        password=options["password"],
+        projects=options["projects"],
+        tasks_per_project=options["tasks_per_project"],
+        latency=options["latency"],
+        log_requests=not options["quiet"],
+    )
+
+
+def banner(emulator: WorkfrontEmulator) -> list[str]:
+    """What the emulator says when it starts; the first line ends with the base URL."""
+    return [
+        f"Workfront emulator running at {emulator.base_url}",
+        f"Workfront login: username {emulator.username!r}, password {emulator.password!r}",
+        f"OAuth2 app client_id {emulator.client_id!r}; redirect URIs: "
+        + ", ".join(emulator.redirect_uris),
+        f"Settings: WORKFRONT_OAUTH_HOST={emulator.base_url} "
+        f"WORKFRONT_OAUTH_DOMAIN={emulator.domain} WORKFRONT_OAUTH_LANE={emulator.lane}",
+        "Press Ctrl-C to stop.",
+    ]
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def serve(emulator: WorkfrontEmulator, out: Writer) -> int:
+    """Start, print the banner, run until SIGINT or SIGTERM, stop; the exit status (0)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_stop) if in_main_thread else None
+    try:
+        emulator.start()
+        for line in banner(emulator):
+            out.write(line + "\n")
+        out.flush()
+        while True:
+            time.sleep(3600)
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        emulator.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    out.write("Workfront emulator stopped.\n")
+    out.flush()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m django_workfront_oauth.testing``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m django_workfront_oauth.testing",
+        description="Run a local Workfront emulator (legacy OAuth2 app and REST API subset).",
+    )
+    add_arguments(parser)
+    options = vars(parser.parse_args(argv))
+    return serve(emulator_from_options(options), sys.stdout)
