@@ -13,7 +13,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python scripts/run_tests.py --cov --cov-report=term
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
