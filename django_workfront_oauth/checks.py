@@ -17,6 +17,7 @@
 | E014  | an instance is on the legacy Workfront OAuth2 service, which has ended |
 | W001  | DOMAIN/LANE cannot be derived from HOST and are not set |
 | W002  | an instance is on the legacy Workfront OAuth2 service, which ends on 2027-02-01 |
+| W003  | Celery is configured but no beat entry runs the refresh task |
 """
 
 from __future__ import annotations
@@ -327,3 +328,32 @@ def check_dependencies(
             )
         )
     return errors
+
+
+REFRESH_TASK = "django_workfront_oauth.tasks.refresh_due_connections"
+
+
+@register()
+def check_beat_schedule(
+    app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """With Celery configured, some beat entry must run the refresh sweep."""
+    celery_configured = any(
+        getattr(settings, name, None) for name in ("CELERY_BROKER_URL", "CELERY_BEAT_SCHEDULE")
+    )
+    if not celery_configured:
+        return []
+    schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None) or {}
+    entries = schedule.values() if isinstance(schedule, Mapping) else []
+    if any(isinstance(entry, Mapping) and entry.get("task") == REFRESH_TASK for entry in entries):
+        return []
+    return [
+        Warning(
+            "Celery is configured but no CELERY_BEAT_SCHEDULE entry runs the Workfront token "
+            "refresh: tokens will expire unless something else calls it.",
+            hint='Add {"workfront-oauth-refresh": {"task": '
+            f'"{REFRESH_TASK}", "schedule": 300}}}} to CELERY_BEAT_SCHEDULE, or run '
+            "`manage.py workfront_refresh` from cron (then silence this check).",
+            id=ID("W003"),
+        )
+    ]
