@@ -66,6 +66,8 @@ class WorkfrontIdentity:
     id: str
     name: str = ""
     email: str = ""
+    #: The authorization server's own user id, when it has one (IMS ``sub``).
+    external_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,9 +187,7 @@ class OAuthProvider(ABC):
         where = describe_url(response.url or "")
         status = response.status_code
         body = json_or_none(response)
-        code = ""
-        if isinstance(body, Mapping):
-            code = safe_code(body.get("error")) or safe_code(body.get("type"))
+        code = self.error_detail(response, body)
         detail = f" ({code})" if code else ""
         if status in (400, 401):
             raise ReauthorizationRequired(
@@ -225,6 +225,94 @@ class OAuthProvider(ABC):
 
     #: Token response fields kept beside the tokens.
     extra_token_fields: ClassVar[tuple[str, ...]] = ()
+
+    def error_detail(self, response: requests.Response, body: Any) -> str:
+        """A short, secret-free description of a token endpoint error: its code."""
+        if isinstance(body, Mapping):
+            return safe_code(body.get("error")) or safe_code(body.get("type"))
+        return ""
+
+    # -- Workfront's API, as every provider's tokens reach it ------------------------------
+
+    def is_authentication_failure(self, status: int, body: Any) -> bool:
+        """True when an API answer means "this token is no good": refresh once and retry."""
+        if status == 401:
+            return True
+        error = body.get("error") if isinstance(body, Mapping) else None
+        if not isinstance(error, Mapping):
+            return False
+        return str(error.get("class") or "").endswith("AuthenticationException") or (
+            "not currently logged in" in str(error.get("message") or "").lower()
+        )
+
+    def configuration_problem(self, status: int, body: Any) -> str:
+        """A message naming the setting to fix when an API answer is a configuration error."""
+        return ""
+
+    @sensitive_variables()
+    def workfront_user(self, *, host: str, access_token: str) -> WorkfrontIdentity:
+        """``USER/search?ID=$$USER.ID``: the Workfront user behind a token."""
+        response = send(
+            "GET",
+            self.api_url(host, "USER/search"),
+            params={"ID": "$$USER.ID", "fields": "ID,name,emailAddr"},
+            headers=self.api_headers(access_token),
+            timeout=self.timeout,
+        )
+        body = json_or_none(response)
+        if response.status_code >= 500 or response.status_code == 429:
+            raise WorkfrontUnavailable(
+                f"Workfront could not say who the user is: HTTP {response.status_code}.",
+                retry_after=retry_after_seconds(response),
+            )
+        problem = self.configuration_problem(response.status_code, body)
+        if problem:
+            raise WorkfrontAPIError(problem, status=response.status_code)
+        rows = body.get("data") if isinstance(body, Mapping) else None
+        if response.status_code != 200 or not isinstance(rows, list) or not rows:
+            error = body.get("error") if isinstance(body, Mapping) else None
+            error_class = safe_code(error.get("class")) if isinstance(error, Mapping) else ""
+            raise WorkfrontAPIError(
+                "Workfront did not return the current user.",
+                status=response.status_code,
+                error_class=error_class,
+            )
+        row = rows[0] if isinstance(rows[0], Mapping) else {}
+        user_id = row.get("ID")
+        if not isinstance(user_id, str) or not user_id:
+            raise WorkfrontAPIError(
+                "Workfront returned a user without an ID.", status=response.status_code
+            )
+        return WorkfrontIdentity(
+            id=user_id,
+            name=str(row.get("name") or "")[:255],
+            email=str(row.get("emailAddr") or "")[:254],
+        )
+
+    @sensitive_variables()
+    def post_token_request(
+        self, url: str, fields: dict[str, str], description: str, *, json_body: bool
+    ) -> TokenSet:
+        """POST to a token endpoint with the client's credentials, as ``TOKEN_AUTH_METHOD`` says.
+
+        ``client_secret_basic`` sends HTTP Basic credentials (and a JSON body when
+        ``json_body``); ``client_secret_post`` sends them in a form body.
+        """
+        headers = {"Accept": "application/json"}
+        if self.instance.token_auth_method == CLIENT_SECRET_POST:
+            body = {
+                **fields,
+                "client_id": self.instance.client_id,
+                "client_secret": self.instance.client_secret,
+            }
+            response = send("POST", url, data=body, headers=headers, timeout=self.timeout)
+        else:
+            credentials = (self.instance.client_id, self.instance.client_secret)
+            payload = {"json": fields} if json_body else {"data": fields}
+            response = send(
+                "POST", url, auth=credentials, headers=headers, timeout=self.timeout, **payload
+            )
+        return self.parse_token_response(response, grant=description)
 
 
 class WorkfrontProvider(OAuthProvider):
@@ -268,29 +356,13 @@ class WorkfrontProvider(OAuthProvider):
     def _token_request(
         self, host: str, grant: str, fields: dict[str, str], description: str
     ) -> TokenSet:
-        url = f"{host}/integrations/oauth2/api/v1/token"
-        body = {"grant_type": grant, **fields}
-        if self.instance.token_auth_method == CLIENT_SECRET_POST:
-            body.update(
-                client_id=self.instance.client_id, client_secret=self.instance.client_secret
-            )
-            response = send(
-                "POST",
-                url,
-                data=body,
-                headers={"Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        else:
-            response = send(
-                "POST",
-                url,
-                json=body,
-                auth=(self.instance.client_id, self.instance.client_secret),
-                headers={"Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        return self.parse_token_response(response, grant=description)
+        # Documented example 1 is JSON with HTTP Basic; example 2 is a form with credentials.
+        return self.post_token_request(
+            f"{host}/integrations/oauth2/api/v1/token",
+            {"grant_type": grant, **fields},
+            description,
+            json_body=True,
+        )
 
     @sensitive_variables()
     def exchange_code(
@@ -313,41 +385,8 @@ class WorkfrontProvider(OAuthProvider):
     def api_headers(self, access_token: str) -> dict[str, str]:
         return {"SessionID": access_token, "Accept": "application/json"}
 
-    @sensitive_variables()
     def identify(self, *, host: str, access_token: str) -> WorkfrontIdentity:
-        response = send(
-            "GET",
-            self.api_url(host, "USER/search"),
-            params={"ID": "$$USER.ID", "fields": "ID,name,emailAddr"},
-            headers=self.api_headers(access_token),
-            timeout=self.timeout,
-        )
-        body = json_or_none(response)
-        if response.status_code >= 500 or response.status_code == 429:
-            raise WorkfrontUnavailable(
-                f"Workfront could not say who the user is: HTTP {response.status_code}.",
-                retry_after=retry_after_seconds(response),
-            )
-        rows = body.get("data") if isinstance(body, Mapping) else None
-        if response.status_code != 200 or not isinstance(rows, list) or not rows:
-            error = body.get("error") if isinstance(body, Mapping) else None
-            error_class = safe_code(error.get("class")) if isinstance(error, Mapping) else ""
-            raise WorkfrontAPIError(
-                "Workfront did not return the current user.",
-                status=response.status_code,
-                error_class=error_class,
-            )
-        row = rows[0] if isinstance(rows[0], Mapping) else {}
-        user_id = row.get("ID")
-        if not isinstance(user_id, str) or not user_id:
-            raise WorkfrontAPIError(
-                "Workfront returned a user without an ID.", status=response.status_code
-            )
-        return WorkfrontIdentity(
-            id=user_id,
-            name=str(row.get("name") or "")[:255],
-            email=str(row.get("emailAddr") or "")[:254],
-        )
+        return self.workfront_user(host=host, access_token=access_token)
 
     @sensitive_variables()
     def end_session(self, *, host: str, access_token: str, refresh_token: str) -> None:

@@ -181,7 +181,8 @@ def complete_authorization(
     identity = provider.identify(host=pending.host, access_token=tokens.access_token)
     domain, lane = provider.callback_identity(params)
     now = timezone.now()
-    connection, created = WorkfrontConnection.objects.update_or_create(
+    # Without loading the old tokens: a row written with a lost key is repaired, not fatal.
+    connection, created = WorkfrontConnection.objects.without_tokens().update_or_create(
         user=request.user,
         instance=instance.name,
         defaults={
