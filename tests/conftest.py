@@ -1,0 +1,128 @@
+"""Shared fixtures: users, logged-in clients, the HTTP mock, connections and the connect flow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from django_workfront_oauth.models import WorkfrontConnection
+from tests.http_mock import DEFAULT_HOST, WorkfrontMock
+
+HOST = DEFAULT_HOST
+CALLBACK_URL = "http://testserver/workfront/callback/"
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> AbstractBaseUser:
+    return django_user_model.objects.create_user("alice", "alice@example.com", "alice-pw")
+
+
+@pytest.fixture
+def other_user(django_user_model: Any) -> AbstractBaseUser:
+    return django_user_model.objects.create_user("bob", "bob@example.com", "bob-pw")
+
+
+@pytest.fixture
+def user_client(user: AbstractBaseUser) -> Client:
+    """A test client logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def other_client(other_user: AbstractBaseUser) -> Client:
+    """A test client logged in as ``other_user``."""
+    client = Client()
+    client.force_login(other_user)
+    return client
+
+
+@pytest.fixture
+def workfront_http() -> Iterator[WorkfrontMock]:
+    """Workfront over ``responses``: register answers, read back what the app sent."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield WorkfrontMock(mock)
+
+
+@pytest.fixture
+def make_connection(user: AbstractBaseUser) -> Any:
+    """Create a ``WorkfrontConnection`` (for ``user`` unless told otherwise)."""
+
+    def make(**fields: Any) -> WorkfrontConnection:
+        values: dict[str, Any] = {
+            "user": user,
+            "host": HOST,
+            "domain": "acme",
+            "lane": "my",
+            "redirect_uri": CALLBACK_URL,
+            "workfront_user_id": "wf-user-1",
+            "workfront_user_name": "Alice Anders",
+            "workfront_user_email": "alice@acme.example",
+            "access_token": "stored-access-token",
+            "refresh_token": "stored-refresh-token",
+            "token_type": "sessionID",
+            "wid": "stored-wid",
+            "access_token_expires_at": timezone.now() + timedelta(hours=8),
+        }
+        values.update(fields)
+        return WorkfrontConnection.objects.create(**values)
+
+    return make
+
+
+class ConnectFlow:
+    """Drives the connect flow through the views for one test client."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.authorize_response: HttpResponse | None = None
+
+    def start(self, **data: str) -> str:
+        """POST to the authorize view; return the ``state`` of the Workfront redirect."""
+        response = self.client.post(reverse("workfront_oauth:authorize"), data)
+        assert response.status_code == 302, response.status_code
+        self.authorize_response = response
+        return self.authorize_params()["state"]
+
+    def authorize_params(self) -> dict[str, str]:
+        assert self.authorize_response is not None
+        query = parse_qs(urlsplit(self.authorize_response["Location"]).query)
+        assert all(len(values) == 1 for values in query.values()), query
+        return {key: values[0] for key, values in query.items()}
+
+    def callback(self, state: str | None, **params: str | None) -> HttpResponse:
+        """GET the callback as Workfront would send it; a ``None`` parameter is left out."""
+        query: dict[str, str | None] = {
+            "code": "auth-code-1",
+            "domain": "acme",
+            "lane": "my",
+            "state": state,
+        }
+        query.update(params)
+        return self.client.get(
+            reverse("workfront_oauth:callback"),
+            {key: value for key, value in query.items() if value is not None},
+        )
+
+
+@pytest.fixture
+def make_flow() -> Any:
+    """``make_flow(client)``: a :class:`ConnectFlow` for that client."""
+    return ConnectFlow
+
+
+@pytest.fixture
+def flow(user_client: Client) -> ConnectFlow:
+    """The connect flow of ``user``."""
+    return ConnectFlow(user_client)
