@@ -38,12 +38,15 @@ def get_crypter() -> MultiFernet:
         try:
             # Imported here: the module builds a crypter from the settings at import time.
             from encrypted_model_fields.fields import get_crypter as upstream_get_crypter
+
+            # Inside the try too: once the module is imported, a key that changed to a bad
+            # value is reported here, and must get the same message as at import.
+            crypter = upstream_get_crypter()
         except ImproperlyConfigured as err:
             raise ImproperlyConfigured(
                 "FIELD_ENCRYPTION_KEY is missing or invalid; set it to a Fernet key "
                 "(cryptography.fernet.Fernet.generate_key()) or a list of them."
             ) from err
-        crypter = upstream_get_crypter()
         _crypter_cache.clear()
         _crypter_cache[cache_key] = crypter
     return crypter
