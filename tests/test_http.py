@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from email.utils import format_datetime
@@ -34,6 +35,26 @@ def test_session_after_fork_is_a_new_one() -> None:
         child = http.get_session()
     assert child is not parent
     assert child.headers["User-Agent"] == http.USER_AGENT
+
+
+def test_session_thread_that_loses_the_race_uses_the_winners_session() -> None:
+    winner = requests.Session()
+
+    class RacingLock:
+        """Another thread creates the session while this one waits for the lock."""
+
+        def __enter__(self) -> None:
+            http._session, http._session_pid = winner, os.getpid()
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    with (
+        mock.patch.object(http, "_session", None),
+        mock.patch.object(http, "_session_pid", None),
+        mock.patch.object(http, "_lock", RacingLock()),
+    ):
+        assert http.get_session() is winner
 
 
 def test_session_ignores_proxies_and_netrc_from_the_environment() -> None:
