@@ -110,6 +110,14 @@ def test_sentinels_never_appear_through_connect_fail_refresh_and_disconnect(
             provider.exchange_code(host=HOST, code=CODE, redirect_uri="https://x.example/cb")
         seen.append(("exchange exception", f"{caught.value!s} {caught.value!r}"))
 
+    workfront_http.mock.replace(
+        "POST", TOKEN_URL, json={"access_token": ACCESS, "refresh_token": ROTATED}
+    )
+    tokens = provider.refresh(host=HOST, refresh_token=REFRESH)
+    assert tokens.refresh_token == ROTATED
+    seen.append(("token set repr", f"{tokens!r} {tokens!s}"))
+    seen.append(("provider repr", repr(provider)))
+
     # 4. a refresh that rotates, then one Workfront refuses (shown on the page as last_error)
     workfront_http.mock.replace(
         "POST", TOKEN_URL, json={"access_token": ACCESS, "refresh_token": ROTATED}
