@@ -18,6 +18,10 @@
 | W001  | DOMAIN/LANE cannot be derived from HOST and are not set |
 | W002  | an instance is on the legacy Workfront OAuth2 service, which ends on 2027-02-01 |
 | W003  | Celery is configured but no beat entry runs the refresh task |
+| E015  | PROVIDER is adobe_ims and IMS_ORG_ID is not set |
+| E016  | IMS_HOST is not an https:// base URL (http:// only on loopback) |
+| W004  | adobe_ims and SCOPES lacks offline_access: no refresh token, 24-hour connections |
+| W005  | adobe_ims and REDIRECT_URI is not https:// (IMS requires it, even for localhost) |
 """
 
 from __future__ import annotations
@@ -37,12 +41,14 @@ from .conf import (
     DEFAULT_INSTANCE,
     INSTANCE_DEFAULTS,
     PREFIX,
+    PROVIDER_ADOBE_IMS,
     PROVIDER_WORKFRONT,
     TOKEN_AUTH_METHODS,
     app_settings,
     as_timedelta,
     derive_domain_lane,
     is_loopback_host,
+    parse_scopes,
 )
 
 LEGACY_SHUTDOWN = date(2027, 2, 1)
@@ -166,7 +172,54 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
         )
     if provider == PROVIDER_WORKFRONT:
         errors += _check_legacy(name, raw, host)
+    elif provider == PROVIDER_ADOBE_IMS:
+        errors += _check_ims(name, raw, redirect_uri)
     return errors
+
+
+def _check_ims(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    if not raw["IMS_ORG_ID"]:
+        messages.append(
+            Error(
+                f"{_setting_name(name, 'IMS_ORG_ID')} is not set; Workfront's API needs it "
+                "(x-gw-ims-org-id) with Adobe IMS tokens.",
+                hint="Copy the organization ID (…@AdobeOrg) from Adobe Developer Console.",
+                id=ID("E015"),
+            )
+        )
+    ims_host = str(raw["IMS_HOST"] or "")
+    messages += _check_url(
+        ims_host,
+        _setting_name(name, "IMS_HOST"),
+        "https://ims-na1.adobelogin.com",
+        ("E016", "E016"),
+    )
+    try:
+        scopes = parse_scopes(raw["SCOPES"])
+    except TypeError:
+        scopes = ()
+    if "offline_access" not in scopes:
+        messages.append(
+            Warning(
+                f"{_setting_name(name, 'SCOPES')} lacks offline_access: Adobe IMS then issues "
+                "no refresh token, and every connection needs the user again within 24 hours.",
+                hint="Add offline_access to the scopes here and to the credential in Adobe "
+                "Developer Console.",
+                id=ID("W004"),
+            )
+        )
+    if redirect_uri and urlsplit(redirect_uri).scheme != "https":
+        messages.append(
+            Warning(
+                f"{_setting_name(name, 'REDIRECT_URI')} is not https://; Adobe IMS only redirects "
+                "to HTTPS URLs, even for localhost.",
+                hint="Serve the callback over HTTPS and register it in Developer Console (a "
+                r"pattern such as https://example\.com/workfront/callback/ is allowed).",
+                id=ID("W005"),
+            )
+        )
+    return messages
 
 
 def _check_legacy(name: str, raw: Mapping[str, Any], host: str) -> list[CheckMessage]:

@@ -27,7 +27,6 @@ MAX_PAGE_SIZE = 2000
 MAX_URL_LENGTH = 8000
 #: How much of Workfront's own error message is kept in exceptions.
 MAX_MESSAGE_LENGTH = 300
-_NOT_LOGGED_IN = "not currently logged in"
 
 
 class WorkfrontClient:
@@ -84,10 +83,10 @@ class WorkfrontClient:
             refresh_connection(self.connection)
         used_token = self.connection.access_token
         response = self._send(provider, method, path, params, data)
-        if self._is_authentication_failure(response):
+        if provider.is_authentication_failure(response.status_code, json_or_none(response)):
             refresh_connection(self.connection, rejected_access_token=used_token)
             response = self._send(provider, method, path, params, data)
-        return self._unwrap(response)
+        return self._unwrap(provider, response)
 
     def get(self, path: str, **params: Any) -> Any:
         """``GET`` with query parameters."""
@@ -204,19 +203,14 @@ class WorkfrontClient:
         message = str(error.get("message") or "")[:MAX_MESSAGE_LENGTH]
         return str(error.get("class") or ""), message
 
-    def _is_authentication_failure(self, response: requests.Response) -> bool:
-        if response.status_code == 401:
-            return True
-        error = self._error_of(json_or_none(response))
-        if error is None:
-            return False
-        error_class, message = error
-        return error_class.endswith("AuthenticationException") or _NOT_LOGGED_IN in message.lower()
-
-    def _unwrap(self, response: requests.Response) -> Any:
+    def _unwrap(self, provider: OAuthProvider, response: requests.Response) -> Any:
         body = json_or_none(response)
         error = self._error_of(body)
         status = response.status_code
+        problem = provider.configuration_problem(status, body)
+        if problem:
+            # A setting is wrong: no refresh or retry can fix that.
+            raise WorkfrontAPIError(problem, status=status, error_class="configuration")
         if error is not None:
             error_class, message = error
             raise WorkfrontAPIError(

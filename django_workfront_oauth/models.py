@@ -39,8 +39,16 @@ class WorkfrontConnectionQuerySet(models.QuerySet["WorkfrontConnection"]):
         return self.filter(status=WorkfrontConnection.Status.ACTIVE)
 
     def without_tokens(self) -> WorkfrontConnectionQuerySet:
-        """Skip loading (and decrypting) the token columns: listings need no tokens."""
-        return self.defer("access_token", "refresh_token")
+        """Skip loading (and decrypting) the token columns: listings need no tokens.
+
+        Whether a refresh token is stored is still known (``refresh_token_set``): empty tokens
+        are stored unencrypted as ``''``.
+        """
+        return self.defer("access_token", "refresh_token").annotate(
+            refresh_token_set=models.ExpressionWrapper(
+                ~models.Q(refresh_token=""), output_field=models.BooleanField()
+            )
+        )
 
 
 class WorkfrontConnection(models.Model):
@@ -87,6 +95,12 @@ class WorkfrontConnection(models.Model):
     )
     workfront_user_name = models.CharField(_("Workfront user name"), max_length=255, blank=True)
     workfront_user_email = models.CharField(_("Workfront user email"), max_length=254, blank=True)
+    ims_user_id = models.CharField(
+        _("Adobe IMS user ID"),
+        max_length=255,
+        blank=True,
+        help_text=_("The IMS subject (sub) of an Adobe IMS connection; blank for legacy ones."),
+    )
     access_token = EncryptedTokenField(
         _("access token"), blank=True, default="", help_text=_("Encrypted at rest.")
     )
@@ -173,6 +187,19 @@ class WorkfrontConnection(models.Model):
         if self.access_token_expires_at is None:
             return True
         return self.access_token_expires_at - self.refresh_margin() <= (now or timezone.now())
+
+    @property
+    def has_refresh_token(self) -> bool:
+        """Whether a refresh token is stored (asked of the annotation when tokens are deferred)."""
+        annotated = self.__dict__.get("refresh_token_set")
+        if annotated is not None:
+            return bool(annotated)
+        return bool(self.refresh_token)
+
+    @property
+    def is_legacy(self) -> bool:
+        """True for connections made with Workfront's legacy OAuth2 apps (ending 2027-02-01)."""
+        return self.provider == Provider.WORKFRONT
 
     @property
     def needs_reauthorization(self) -> bool:

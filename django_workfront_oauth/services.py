@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, connections, router, transaction
 from django.db.models import Count, Q, QuerySet
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
-from .conf import DEFAULT_INSTANCE, InstanceSettings, app_settings
+from .conf import DEFAULT_INSTANCE, PROVIDER_WORKFRONT, InstanceSettings, app_settings
 from .exceptions import (
     InvalidCallback,
     ReauthorizationRequired,
@@ -194,6 +194,7 @@ def complete_authorization(
             "workfront_user_id": identity.id,
             "workfront_user_name": identity.name,
             "workfront_user_email": identity.email,
+            "ims_user_id": identity.external_id,
             "status": WorkfrontConnection.Status.ACTIVE,
             "last_error": "",
             "consecutive_failures": 0,
@@ -211,7 +212,30 @@ def complete_authorization(
     connection_established.send(
         sender=WorkfrontConnection, connection=connection, request=request, created=created
     )
+    if connection.provider != PROVIDER_WORKFRONT:
+        retire_legacy_connections(connection)
     return CompletedAuthorization(connection=connection, created=created, next_url=pending.next_url)
+
+
+def retire_legacy_connections(successor: WorkfrontConnection) -> int:
+    """Disconnect the user's legacy connections to the host that ``successor`` now serves.
+
+    Called when a user completes an Adobe IMS connection: the legacy one would stop working on
+    2027-02-01 anyway, and two connections to one Workfront would confuse every caller.
+    """
+    legacy = (
+        WorkfrontConnection.objects.without_tokens()
+        .filter(user_id=successor.user_id, provider=PROVIDER_WORKFRONT, host=successor.host)
+        .exclude(pk=successor.pk)
+    )
+    retired = 0
+    for connection in legacy:
+        disconnect(connection)
+        retired += 1
+        logger.info(
+            "Retired legacy Workfront connection %s in favour of %s.", connection.pk, successor.pk
+        )
+    return retired
 
 
 def _token_fields(tokens: TokenSet, now: datetime) -> dict[str, Any]:
