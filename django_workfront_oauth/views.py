@@ -21,7 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
-from .conf import DEFAULT_INSTANCE, app_settings
+from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, app_settings
 from .exceptions import (
     InvalidCallback,
     ReauthorizationRequired,
@@ -142,11 +142,27 @@ def connections(request: HttpRequest) -> HttpResponse:
     """The user's own connections, with connect, reconnect and disconnect buttons."""
     rows = WorkfrontConnection.objects.without_tokens().filter(user=request.user.pk)
     by_instance = {row.instance: row for row in rows}
+    configured = [app_settings.get_instance(name) for name in app_settings.instance_names()]
+    # Where the legacy service's successor is configured, legacy connections get a way across.
+    ims_by_host = {
+        instance.host: instance.name
+        for instance in reversed(configured)
+        if instance.provider == PROVIDER_ADOBE_IMS
+    }
     instances = []
-    for name in app_settings.instance_names():
-        settings = app_settings.get_instance(name)
+    for instance in configured:
+        connection = by_instance.pop(instance.name, None)
+        successor = ""
+        if connection is not None and connection.is_legacy:
+            successor = ims_by_host.get(connection.host, "")
         instances.append(
-            {"name": name, "host": settings.host, "connection": by_instance.pop(name, None)}
+            {
+                "name": instance.name,
+                "host": instance.host,
+                "provider": instance.provider,
+                "connection": connection,
+                "successor": successor,
+            }
         )
     return render(
         request,
