@@ -135,7 +135,7 @@ class WorkfrontEmulator:
         )
         thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.02},  # how fast stop() returns
             name=f"workfront-emulator-{server.server_address[1]}",
             daemon=True,
         )

@@ -1,18 +1,19 @@
 """pytest fixtures that run the Workfront emulator; opt-in: nothing happens unless requested.
 
 Registered through the ``pytest11`` entry point, so this module is imported by every pytest run
-of a project that installs the package: it imports neither Django nor pytest-django at import
+of a project that installs the package: it imports neither Django nor the emulator at import
 time and adds nothing but a marker and two fixtures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .emulator import WorkfrontEmulator
+if TYPE_CHECKING:
+    from .emulator import WorkfrontEmulator
 
 MARKER = "workfront_emulator"
 
@@ -34,11 +35,13 @@ def workfront_emulator(request: pytest.FixtureRequest) -> Iterator[WorkfrontEmul
     arguments. When the test also uses pytest-django's ``live_server``, its callback URL is
     registered as a redirect URI.
     """
-    options: dict[str, Any] = {"projects": 250}
+    options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers(MARKER))):
         # The closest marker (on the test) wins over module or class markers.
         options.update(marker.kwargs)
     options["port"] = options.get("port", 0)
+    from .emulator import WorkfrontEmulator
+
     with WorkfrontEmulator(**options) as emulator:
         if "live_server" in request.fixturenames:
             live_server = request.getfixturevalue("live_server")

@@ -1,0 +1,139 @@
+"""Drive the emulator over real HTTP the way a browser and an OAuth client would."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from django_workfront_oauth.testing import WorkfrontEmulator
+
+REDIRECT_URI = "http://127.0.0.1:8000/workfront/callback/"
+OTHER_REDIRECT_URI = "http://127.0.0.1:8000/other/callback/"
+TIMEOUT = 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request_id(html: str) -> str:
+    match = re.search(r'name="request_id" value="([^"]+)"', html)
+    assert match is not None, html
+    return match[1]
+
+
+def query_of(location: str) -> dict[str, str]:
+    query = parse_qs(urlsplit(location).query)
+    assert all(len(values) == 1 for values in query.values()), query
+    return {key: values[0] for key, values in query.items()}
+
+
+class Browser:
+    """A user at a browser: authorize, log in, answer the consent page."""
+
+    def __init__(self, emu: WorkfrontEmulator) -> None:
+        self.emu = emu
+        self.session = requests.Session()
+
+    def authorize(self, **params: str) -> requests.Response:
+        query = {
+            "client_id": self.emu.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "response_type": "code",
+        }
+        query.update(params)
+        return self.session.get(
+            f"{self.emu.base_url}/integrations/oauth2/authorize",
+            params={key: value for key, value in query.items() if value is not None},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+
+    def login(
+        self, rid: str, username: str = "wfuser", password: str = "wfpass"
+    ) -> requests.Response:
+        return self.session.post(
+            f"{self.emu.base_url}/integrations/oauth2/login",
+            data={"request_id": rid, "username": username, "password": password},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+
+    def decide(self, rid: str, decision: str, **extra: str) -> requests.Response:
+        return self.session.post(
+            f"{self.emu.base_url}/integrations/oauth2/consent",
+            data={"request_id": rid, "decision": decision, **extra},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+
+    def consent(
+        self,
+        decision: str = "allow",
+        username: str = "wfuser",
+        password: str = "wfpass",
+        **params: str,
+    ) -> dict[str, str]:
+        """The whole flow; the query parameters of the redirect back to the client."""
+        page = self.authorize(**params)
+        assert page.status_code == 200, page.text
+        rid = request_id(page.text)
+        consent_page = self.login(rid, username, password)
+        assert 'value="allow"' in consent_page.text, consent_page.text
+        answer = self.decide(rid, decision)
+        assert answer.status_code == 302
+        return query_of(answer.headers["Location"])
+
+    def code(self, **params: str) -> str:
+        return self.consent(**params)["code"]
+
+
+def token_json(
+    emu: WorkfrontEmulator, body: dict[str, Any], secret: str | None = None
+) -> requests.Response:
+    """The documented style 1: HTTP Basic and a JSON body."""
+    return requests.post(
+        emu.token_url,
+        json=body,
+        auth=(emu.client_id, emu.client_secret if secret is None else secret),
+        timeout=TIMEOUT,
+    )
+
+
+def token_form(
+    emu: WorkfrontEmulator, body: dict[str, str], secret: str | None = None
+) -> requests.Response:
+    """The documented style 2: a form body carrying the client credentials."""
+    data = {
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret if secret is None else secret,
+        **body,
+    }
+    return requests.post(emu.token_url, data=data, timeout=TIMEOUT)
+
+
+def exchange(
+    emu: WorkfrontEmulator, code: str, redirect_uri: str = REDIRECT_URI
+) -> requests.Response:
+    return token_json(
+        emu, {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri}
+    )
+
+
+def refresh(emu: WorkfrontEmulator, refresh_token: str) -> requests.Response:
+    return token_json(emu, {"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def api_get(
+    emu: WorkfrontEmulator, path: str, session_id: str | None, version: str = "v21.0", **params: Any
+) -> requests.Response:
+    headers = {"SessionID": session_id} if session_id else {}
+    return requests.get(
+        f"{emu.api_url(version)}/{path}", params=params, headers=headers, timeout=TIMEOUT
+    )
