@@ -598,7 +598,8 @@ def disconnect(connection: WorkfrontConnection) -> None:
             provider.end_session(
                 host=connection.host, access_token=access_token, refresh_token=refresh_token
             )
-    except (WorkfrontOAuthError, TokenDecryptionError) as err:
+    except (WorkfrontOAuthError, TokenDecryptionError, ValueError) as err:
+        # ValueError: a provider this version does not know (a row from a newer version).
         logger.info("Could not end the Workfront session of connection %s: %s", connection.pk, err)
     pk = connection.pk
     connection.delete()

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -44,6 +45,24 @@ CALLBACK_ERRORS = {
 }
 
 
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render one of our pages with everything it uses passed in.
+
+    Nothing is left for context processors to provide: a variable that fails to resolve makes
+    the django.template logger print the whole context at DEBUG, with the request, whose URL
+    carries the callback's code and state.
+    """
+    context = {
+        "messages": get_messages(request),
+        "connections_url": reverse("workfront_oauth:connections"),
+        "show_connections_link": request.user.is_authenticated,
+        **context,
+    }
+    return render(request, template, context, status=status)
+
+
 def safe_next_url(request: HttpRequest, url: str | None) -> str:
     """``url`` when it points at this site (same host, same scheme), else an empty string."""
     if url and url_has_allowed_host_and_scheme(
@@ -59,7 +78,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     """Start the connect flow: remember it server-side, send the browser to Workfront."""
     instance = request.POST.get("instance") or DEFAULT_INSTANCE
     if not app_settings.has_instance(instance):
-        return render(
+        return _render(
             request,
             "django_workfront_oauth/callback_error.html",
             {"message": _("This Workfront instance is not configured.")},
@@ -84,11 +103,8 @@ def _private_response(view: Callable[..., HttpResponseBase]) -> Callable[..., Ht
 
 
 def _callback_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(
-        request,
-        "django_workfront_oauth/callback_error.html",
-        {"message": message, "connections_url": reverse("workfront_oauth:connections")},
-        status=status,
+    return _render(
+        request, "django_workfront_oauth/callback_error.html", {"message": message}, status=status
     )
 
 
@@ -164,7 +180,7 @@ def connections(request: HttpRequest) -> HttpResponse:
                 "successor": successor,
             }
         )
-    return render(
+    return _render(
         request,
         "django_workfront_oauth/connections.html",
         {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-SECRET_KEY = "tests-only-not-a-secret"  # noqa: S105
+SECRET_KEY = "tests-only-not-a-secret"
 DEBUG = False
 USE_TZ = True
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -64,8 +64,8 @@ LOGIN_URL = "/accounts/login/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # A fixed, obviously fake test key (Fernet format).
-FIELD_ENCRYPTION_KEY = "dGVzdHMtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE="  # noqa: S105
+FIELD_ENCRYPTION_KEY = "dGVzdHMtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE="
 
 WORKFRONT_OAUTH_HOST = "https://acme.my.workfront.com"
 WORKFRONT_OAUTH_CLIENT_ID = "test-client-id"
-WORKFRONT_OAUTH_CLIENT_SECRET = "test-client-secret"  # noqa: S105
+WORKFRONT_OAUTH_CLIENT_SECRET = "test-client-secret"
