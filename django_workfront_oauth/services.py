@@ -260,6 +260,9 @@ class RefreshOutcome(str, enum.Enum):
     FAILED = "failed"  # transient; tokens and status untouched, retried with backoff
     REAUTH_REQUIRED = "reauth_required"
     GONE = "gone"  # the row was deleted meanwhile
+    UNDECRYPTABLE = (
+        "undecryptable"  # FIELD_ENCRYPTION_KEY lacks the key the tokens were written with
+    )
 
 
 def backoff_delay(failures: int, retry_after: float | None = None) -> timedelta:
@@ -341,6 +344,12 @@ def _refresh(
             )
             # Receivers see the new state only once it is committed (and not if it never is).
             transaction.on_commit(attempt.send_signals, using=db)
+    except TokenDecryptionError as err:
+        # Nothing can be refreshed without the tokens, and nothing is written over them: the
+        # row stays as it is until the missing key is put back into FIELD_ENCRYPTION_KEY.
+        WorkfrontConnection.objects.using(db).filter(pk=pk).update(last_error=str(err)[:500])
+        logger.error("Workfront connection %s cannot be refreshed: %s", pk, err)
+        return _Attempt(RefreshOutcome.UNDECRYPTABLE, failure=err)
     except OperationalError as err:
         if not _is_lock_timeout(err):
             raise

@@ -13,7 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_workfront_oauth import services
-from django_workfront_oauth.exceptions import ReauthorizationRequired, WorkfrontUnavailable
+from django_workfront_oauth.exceptions import (
+    ReauthorizationRequired,
+    TokenDecryptionError,
+    WorkfrontUnavailable,
+)
 from django_workfront_oauth.models import RefreshLog, WorkfrontConnection
 from django_workfront_oauth.services import RefreshOutcome
 from django_workfront_oauth.signals import reauthorization_required, tokens_refreshed
@@ -428,3 +432,35 @@ def test_refresh_history_is_trimmed_to_its_bound(make_connection: Any) -> None:
     assert len(kept) == keep
     assert "attempt-0" not in kept and f"attempt-{keep + 4}" in kept
     assert RefreshLog.objects.filter(connection=other).count() == 1
+
+
+def test_undecryptable_row_raises_and_does_not_stop_the_sweep(
+    make_connection: Any, django_user_model: Any, workfront_http: Any
+) -> None:
+    """A wrong encryption key: that row raises and keeps its ciphertext; the others refresh."""
+    broken = make_connection(access_token_expires_at=timezone.now() - timedelta(minutes=2))
+    fine = make_connection(
+        user=django_user_model.objects.create_user("fine"),
+        access_token_expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE django_workfront_oauth_workfrontconnection SET access_token = %s WHERE id = %s",
+            ["gAAAAAB-not-a-token-of-ours", broken.pk],
+        )
+    workfront_http.token()
+    with pytest.raises(TokenDecryptionError):
+        services.refresh_connection(broken)
+    counts = services.sweep()
+    assert counts["undecryptable"] == 1 and counts["refreshed"] == 1
+    assert len(workfront_http.requests) == 1
+    row = WorkfrontConnection.objects.without_tokens().get(pk=broken.pk)
+    assert row.status == Status.ACTIVE
+    assert "FIELD_ENCRYPTION_KEY" in row.last_error
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT access_token FROM django_workfront_oauth_workfrontconnection WHERE id = %s",
+            [broken.pk],
+        )
+        assert cursor.fetchone()[0] == "gAAAAAB-not-a-token-of-ours"
+    assert WorkfrontConnection.objects.get(pk=fine.pk).access_token == "access-1"
