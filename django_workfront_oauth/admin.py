@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 
 from . import services
 from .exceptions import TokenDecryptionError
-from .models import RefreshLog, WorkfrontConnection
+from .models import Provider, RefreshLog, WorkfrontConnection
 from .services import RefreshOutcome
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ _OUTCOME_COUNTER = {
     RefreshOutcome.NOT_DUE: "skipped",
     RefreshOutcome.SKIPPED: "skipped",
     RefreshOutcome.GONE: "skipped",
+    RefreshOutcome.UNDECRYPTABLE: "unreadable",
 }
 
 
@@ -94,12 +95,7 @@ def refresh_now(queryset: QuerySet[WorkfrontConnection]) -> RefreshCounts:
     """Force a refresh of every connection in ``queryset`` through the services; count outcomes."""
     counts = RefreshCounts()
     for pk in list(queryset.values_list("pk", flat=True)):
-        try:
-            outcome = services.refresh_connection_by_id(pk, force=True)
-        except TokenDecryptionError:
-            # The refresh reads the row's tokens; one unreadable row must not stop the others.
-            counts.unreadable += 1
-            continue
+        outcome = services.refresh_connection_by_id(pk, force=True)
         name = _OUTCOME_COUNTER[outcome]
         setattr(counts, name, getattr(counts, name) + 1)
     return counts
@@ -142,6 +138,10 @@ class ConnectionSummary:
     #: ``(status value, label, count)`` for every status, zeros included.
     by_status: list[tuple[str, str, int]] = field(default_factory=list)
     due_now: int = 0
+    #: Connections still on Workfront's legacy OAuth2 service (switched off on 2027-02-01).
+    legacy: int = 0
+    #: Active IMS connections without a refresh token: they lapse within 24 hours.
+    without_refresh_token: int = 0
 
 
 def connection_summary(now: datetime | None = None) -> ConnectionSummary:
@@ -156,6 +156,11 @@ def connection_summary(now: datetime | None = None) -> ConnectionSummary:
         total=sum(counts.values()),
         by_status=by_status,
         due_now=services.due_connections(now).count(),
+        legacy=WorkfrontConnection.objects.filter(provider=Provider.WORKFRONT).count(),
+        without_refresh_token=WorkfrontConnection.objects.active()
+        .exclude(provider=Provider.WORKFRONT)
+        .filter(refresh_token="")
+        .count(),
     )
 
 
@@ -355,6 +360,7 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     "wid",
                     "access_token_expires_at",
                     "expiry_state",
+                    "lifetime_outlook",
                 )
             },
         ),
@@ -390,6 +396,7 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "wid",
         "access_token_expires_at",
         "expiry_state",
+        "lifetime_outlook",
         "status",
         "last_refreshed_at",
         "last_error",
@@ -455,6 +462,27 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return Truncator(obj.last_error).chars(80)
 
     # -- row page ---------------------------------------------------------------------------
+
+    @admin.display(description=_("outlook"))
+    def lifetime_outlook(self, obj: WorkfrontConnection) -> str:
+        """What will happen to this connection without anyone acting, in plain words."""
+        if obj.needs_reauthorization:
+            return str(_("The user must connect again."))
+        if obj.is_legacy:
+            return str(
+                _(
+                    "Legacy Workfront OAuth2 connection: it stops working on 2027-02-01 unless "
+                    "the user reconnects with Adobe."
+                )
+            )
+        if not obj.has_refresh_token:
+            return str(
+                _(
+                    "No refresh token (the Developer Console credential lacks offline_access): "
+                    "the user will need to reconnect within 24 hours."
+                )
+            )
+        return str(_("Refreshed automatically before the access token expires."))
 
     @admin.display(description=_("access token"))
     def access_token_state(self, obj: WorkfrontConnection) -> str:

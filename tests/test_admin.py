@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -738,3 +739,43 @@ def test_changelist_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(10):
         response = admin_client.get(reverse(LOG_CHANGELIST))
     assert len(response.context["cl"].result_list) == rows
+
+
+# -- the move to Adobe IMS ----------------------------------------------------------------------
+
+
+def test_summary_counts_legacy_and_ims_connections_without_refresh_token(
+    admin_client: Client, make_connection: Any, make_user: Any
+) -> None:
+    make_connection()
+    make_connection(user=make_user("legacy2"))
+    make_connection(user=make_user("ims-ok"), provider="adobe_ims", instance="adobe")
+    make_connection(
+        user=make_user("ims-24h"), provider="adobe_ims", instance="adobe", refresh_token=""
+    )
+    content = changelist(admin_client).content.decode()
+    assert re.search(r'data-summary="legacy">2</strong> connections are still on', content)
+    assert re.search(r'data-summary="no-refresh-token">1</strong> Adobe IMS connection', content)
+
+
+def test_change_page_says_what_will_happen_to_the_connection(
+    admin_client: Client, make_connection: Any, make_user: Any
+) -> None:
+    cases = {
+        "stops working on 2027-02-01": make_connection(),
+        "reconnect within 24 hours": make_connection(
+            user=make_user("ims-24h"), provider="adobe_ims", instance="adobe", refresh_token=""
+        ),
+        "Refreshed automatically": make_connection(
+            user=make_user("ims-ok"), provider="adobe_ims", instance="adobe"
+        ),
+        "must connect again": make_connection(
+            user=make_user("broken"),
+            status=WorkfrontConnection.Status.REAUTH_REQUIRED,
+        ),
+    }
+    for expected, connection in cases.items():
+        url = reverse(
+            "admin:django_workfront_oauth_workfrontconnection_change", args=[connection.pk]
+        )
+        assert expected in admin_client.get(url).content.decode(), expected
