@@ -15,8 +15,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from django_workfront_oauth.conf import app_settings
 from django_workfront_oauth.models import WorkfrontConnection
-from tests.http_mock import DEFAULT_HOST, WorkfrontMock
+from tests.http_mock import DEFAULT_HOST, IMS_ORG_ID, WorkfrontMock
 
 HOST = DEFAULT_HOST
 CALLBACK_URL = "http://testserver/workfront/callback/"
@@ -55,16 +56,31 @@ def workfront_http() -> Iterator[WorkfrontMock]:
         yield WorkfrontMock(mock)
 
 
+PROVIDERS = ["workfront", "adobe_ims"]
+
+
+def use_provider(name: str, settings: Any, workfront_http: WorkfrontMock) -> None:
+    """Run the default instance on provider ``name``: settings and the HTTP mock agree."""
+    settings.WORKFRONT_OAUTH_PROVIDER = name
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = IMS_ORG_ID
+    workfront_http.provider = name
+
+
 @pytest.fixture
 def make_connection(user: AbstractBaseUser) -> Any:
-    """Create a ``WorkfrontConnection`` (for ``user`` unless told otherwise)."""
+    """Create a ``WorkfrontConnection`` (for ``user`` unless told otherwise).
+
+    Its provider is the default instance's, so tests parametrised over providers get theirs.
+    """
 
     def make(**fields: Any) -> WorkfrontConnection:
+        provider = app_settings.get_instance().provider
         values: dict[str, Any] = {
+            "provider": provider,
             "user": user,
             "host": HOST,
-            "domain": "acme",
-            "lane": "my",
+            "domain": "acme" if provider == "workfront" else "",
+            "lane": "my" if provider == "workfront" else "",
             "redirect_uri": CALLBACK_URL,
             "workfront_user_id": "wf-user-1",
             "workfront_user_name": "Alice Anders",

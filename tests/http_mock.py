@@ -22,6 +22,8 @@ import responses
 DEFAULT_HOST = "https://acme.my.workfront.com"
 API_VERSION = "v21.0"
 TOKEN_PATH = "/integrations/oauth2/api/v1/token"
+IMS_HOST = "https://ims-na1.adobelogin.com"
+IMS_ORG_ID = "0123456789ABCDEF@AdobeOrg"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,20 @@ class SentRequest:
         assert self.content_type == "application/x-www-form-urlencoded", self.content_type
         return _unique_pairs(self.body)
 
+    def fields(self) -> dict[str, str]:
+        """The body's fields, whether it was sent as JSON (legacy basic style) or as a form."""
+        if self.content_type == "application/json":
+            return dict(self.json())
+        return self.form()
+
+    @property
+    def access_token(self) -> str | None:
+        """The access token an API call carried: ``SessionID`` (legacy) or a Bearer token (IMS)."""
+        if "SessionID" in self.headers:
+            return self.headers["SessionID"]
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        return token if scheme == "Bearer" else None
+
     def basic_auth(self) -> tuple[str, str] | None:
         """The decoded ``Authorization: Basic`` credentials, or ``None`` without that header."""
         value = self.headers.get("Authorization")
@@ -99,14 +115,19 @@ class WorkfrontMock:
         mock: responses.RequestsMock,
         host: str = DEFAULT_HOST,
         api_version: str = API_VERSION,
+        provider: str = "workfront",
     ) -> None:
         self.mock = mock
         self.host = host
         self.api_version = api_version
+        #: Which authorization server answers ``token()``: "workfront" or "adobe_ims".
+        self.provider = provider
 
     # -- URLs ----------------------------------------------------------------------------------
 
     def token_url(self, host: str | None = None) -> str:
+        if self.provider == "adobe_ims":
+            return f"{IMS_HOST}/ims/token/v3"
         return f"{host or self.host}{TOKEN_PATH}"
 
     def api_url(self, path: str, host: str | None = None) -> str:
@@ -123,7 +144,7 @@ class WorkfrontMock:
         host: str | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
-        """A successful token response, shaped like Workfront's documented example."""
+        """A successful token response, shaped like Workfront's documented example (or IMS's)."""
         body: dict[str, Any] = {
             "token_type": "sessionID",
             "access_token": access_token,
@@ -131,6 +152,9 @@ class WorkfrontMock:
             "wid": "wid-1",
             **fields,
         }
+        if self.provider == "adobe_ims":
+            body.pop("wid")
+            body["token_type"] = "bearer"
         if refresh_token is not None:
             body["refresh_token"] = refresh_token
         self.token_response(json=body, host=host)

@@ -18,8 +18,17 @@ from django_workfront_oauth.exceptions import (
     WorkfrontUnavailable,
 )
 from django_workfront_oauth.models import WorkfrontConnection
+from tests.conftest import PROVIDERS, use_provider
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=PROVIDERS)
+def provider(request: Any, settings: Any, workfront_http: Any) -> str:
+    """Every test here runs for the legacy provider and for Adobe IMS."""
+    use_provider(request.param, settings, workfront_http)
+    return str(request.param)
+
 
 NOT_LOGGED_IN = {
     "error": {
@@ -62,7 +71,7 @@ def test_get_sends_the_session_header_and_returns_data(
     assert client.get("PROJ/proj-1", fields="name") == project(1)
     (sent,) = workfront_http.requests
     assert sent.url == "https://acme.my.workfront.com/attask/api/v21.0/PROJ/proj-1?fields=name"
-    assert sent.headers["SessionID"] == "stored-access-token"
+    assert sent.access_token == "stored-access-token"
     assert "sessionID" not in sent.url.lower().split("?")[-1]
     assert sent.headers["User-Agent"].startswith(f"django-workfront-oauth/{__version__}")
     assert sent.timeout == 10.0
@@ -95,8 +104,8 @@ def test_expired_token_is_refreshed_before_the_call(
     workfront_http.api("GET", "PROJ/count", json={"data": {"count": 1}})
     assert connection.client().count("PROJ") == 1
     token_call, api_call = workfront_http.requests
-    assert token_call.url.endswith("/integrations/oauth2/api/v1/token")
-    assert api_call.headers["SessionID"] == "refreshed-access"
+    assert token_call.url == workfront_http.token_url()
+    assert api_call.access_token == "refreshed-access"
 
 
 @pytest.mark.parametrize(
@@ -122,8 +131,8 @@ def test_authentication_failure_refreshes_once_and_retries_once(
     assert client.count("PROJ") == 5
     sent = workfront_http.requests
     assert [r.base_url for r in sent] == [url, workfront_http.token_url(), url]
-    assert sent[0].headers["SessionID"] == "stored-access-token"
-    assert sent[2].headers["SessionID"] == "after-401"
+    assert sent[0].access_token == "stored-access-token"
+    assert sent[2].access_token == "after-401"
     row = WorkfrontConnection.objects.get(pk=client.connection.pk)
     assert row.refresh_token == "refresh-after-401"
 
@@ -167,7 +176,7 @@ def test_token_replaced_by_another_process_is_not_refreshed_again(
     workfront_http.api("GET", "PROJ/count", json={"data": {"count": 2}})
     assert client.count("PROJ") == 2
     assert workfront_http.token_requests() == []
-    assert workfront_http.requests[-1].headers["SessionID"] == "token-of-the-other-process"
+    assert workfront_http.requests[-1].access_token == "token-of-the-other-process"
 
 
 def test_error_with_http_200_raises_api_error(client: WorkfrontClient, workfront_http: Any) -> None:

@@ -21,8 +21,17 @@ from django_workfront_oauth.exceptions import (
 from django_workfront_oauth.models import RefreshLog, WorkfrontConnection
 from django_workfront_oauth.services import RefreshOutcome
 from django_workfront_oauth.signals import reauthorization_required, tokens_refreshed
+from tests.conftest import PROVIDERS, use_provider
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=PROVIDERS)
+def provider(request: Any, settings: Any, workfront_http: Any) -> str:
+    """Every test here runs for the legacy provider and for Adobe IMS."""
+    use_provider(request.param, settings, workfront_http)
+    return str(request.param)
+
 
 Status = WorkfrontConnection.Status
 
@@ -75,7 +84,7 @@ def test_due_connection_is_refreshed_and_rotated_token_stored(
     assert result is due
     sent = workfront_http.requests
     assert len(sent) == 1
-    assert sent[0].json() == {
+    assert sent[0].fields() == {
         "grant_type": "refresh_token",
         "refresh_token": "stored-refresh-token",
     }
@@ -130,20 +139,24 @@ def test_force_refreshes_a_fresh_connection(make_connection: Any, workfront_http
     assert connection.access_token == "forced-access"
 
 
-def test_form_style_refresh_sends_redirect_uri(
-    due: WorkfrontConnection, workfront_http: Any, settings: Any
+def test_form_style_refresh_sends_the_credentials_in_the_body(
+    due: WorkfrontConnection, workfront_http: Any, settings: Any, provider: str
 ) -> None:
     settings.WORKFRONT_OAUTH_TOKEN_AUTH_METHOD = "client_secret_post"
     workfront_http.token()
     services.refresh_connection(due)
-    form = workfront_http.requests[0].form()
-    assert form == {
+    (sent,) = workfront_http.requests
+    expected = {
         "grant_type": "refresh_token",
         "refresh_token": "stored-refresh-token",
-        "redirect_uri": "http://testserver/workfront/callback/",
         "client_id": "test-client-id",
         "client_secret": "test-client-secret",
     }
+    if provider == "workfront":
+        # Workfront's documented form-style refresh also carries the redirect URI.
+        expected["redirect_uri"] = "http://testserver/workfront/callback/"
+    assert sent.form() == expected
+    assert sent.basic_auth() is None
 
 
 @pytest.mark.parametrize("status", [400, 401])
