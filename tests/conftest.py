@@ -59,6 +59,22 @@ def workfront_http() -> Iterator[WorkfrontMock]:
 PROVIDERS = ["workfront", "adobe_ims"]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``legacy_only`` run only in their legacy-provider variant."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        legacy_only = item.get_closest_marker("legacy_only") is not None
+        if legacy_only and params.get("provider", "workfront") != "workfront":
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def use_provider(name: str, settings: Any, workfront_http: WorkfrontMock) -> None:
     """Run the default instance on provider ``name``: settings and the HTTP mock agree."""
     settings.WORKFRONT_OAUTH_PROVIDER = name

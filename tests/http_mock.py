@@ -182,7 +182,12 @@ class WorkfrontMock:
         *,
         host: str | None = None,
     ) -> None:
-        """The answer of ``USER/search?ID=$$USER.ID``: the current Workfront user."""
+        """The answer of ``USER/search?ID=$$USER.ID``: the current Workfront user.
+
+        For Adobe IMS, also the answer of IMS's userinfo, which comes first.
+        """
+        if self.provider == "adobe_ims":
+            self.mock.get(f"{IMS_HOST}/ims/userinfo/v2", json={"sub": f"ims-{user_id}"})
         self.api(
             "GET",
             "USER/search",
