@@ -1,0 +1,101 @@
+"""One OS process of an integration test: ``python -m tests.integration.child <action> ...``.
+
+Every action sets Django up first (``tests.integration.child_settings``), opens its database
+connection and loads what it needs, then waits at the barrier so that all children act at the
+same instant. The result is printed as one JSON line; tokens only as fingerprints.
+
+Actions:
+
+``refresh PK``  ``services.refresh_connection`` on the connection, then one API call with it.
+``api PK``      one API call through ``connection.client()`` (refreshes lazily when expired).
+``sweep``       ``services.sweep()``, refreshing in this process.
+``hold PK``     lock the row (``SELECT ... FOR UPDATE``) and sit on it until the release file
+                exists (or ``--max-seconds``); says it holds the lock by creating the ready file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.integration.helpers import Barrier, token_digest
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="child")
+    parser.add_argument("action", choices=["refresh", "api", "sweep", "hold"])
+    parser.add_argument("pk", nargs="?", type=int)
+    parser.add_argument("--barrier", required=True, help="the barrier's folder")
+    parser.add_argument("--name", default=str(os.getpid()))
+    parser.add_argument("--offset", type=float, default=0.0, help="seconds after the start")
+    parser.add_argument("--lock-timeout", type=float, help="patch services.LOCK_TIMEOUT")
+    parser.add_argument("--release-file", help="hold: let go once this file exists")
+    parser.add_argument("--max-seconds", type=float, default=30.0, help="hold: longest hold")
+    args = parser.parse_args(argv)
+
+    import django
+
+    django.setup()
+
+    from django.db import connection, transaction
+
+    from django_workfront_oauth import services
+    from django_workfront_oauth.exceptions import WorkfrontOAuthError
+    from django_workfront_oauth.models import WorkfrontConnection
+    from django_workfront_oauth.signals import tokens_refreshed
+
+    if args.lock_timeout is not None:
+        services.LOCK_TIMEOUT = timedelta(seconds=args.lock_timeout)
+    refreshed_here: list[int] = []
+    tokens_refreshed.connect(
+        lambda sender, connection, **kwargs: refreshed_here.append(connection.pk), weak=False
+    )
+    connection.ensure_connection()
+    barrier = Barrier(args.barrier)
+    result: dict[str, Any] = {"pid": os.getpid(), "name": args.name}
+
+    if args.action == "hold":
+        release = Path(args.release_file)
+        with transaction.atomic():
+            WorkfrontConnection.objects.select_for_update().get(pk=args.pk)
+            (barrier.directory / f"ready-{args.name}").touch()
+            deadline = time.monotonic() + args.max_seconds
+            while not release.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        result["held_for"] = args.max_seconds if not release.exists() else None
+        print(json.dumps(result), flush=True)
+        return 0
+
+    conn = WorkfrontConnection.objects.get(pk=args.pk) if args.pk is not None else None
+    barrier.wait(args.name, offset=args.offset)
+    started = time.monotonic()
+    try:
+        if args.action == "refresh":
+            assert conn is not None
+            services.refresh_connection(conn)
+            result["count"] = conn.client().count("PROJ")
+        elif args.action == "api":
+            assert conn is not None
+            result["count"] = conn.client().count("PROJ")
+        else:
+            result["counts"] = services.sweep()
+    except WorkfrontOAuthError as err:
+        result["error"] = type(err).__name__
+        result["message"] = str(err)
+    result["elapsed"] = time.monotonic() - started
+    result["refreshed_here"] = refreshed_here
+    if conn is not None:
+        result["access_token"] = token_digest(conn.access_token)
+        result["refresh_token"] = token_digest(conn.refresh_token)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,32 @@
+"""Settings of the integration tests' child processes and Celery worker.
+
+The test suite's settings, pointed at the test database the test process uses (pytest-django's
+``test_<PGDATABASE>``) and at the test's Workfront emulator, both named by environment variables
+that the test process sets (``tests/integration/helpers.py``, ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.settings import *  # noqa: F403
+from tests.settings import DATABASES
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise RuntimeError("the integration tests' child processes need WORKFRONT_TEST_POSTGRES")
+
+DATABASES["default"]["NAME"] = os.environ["WORKFRONT_IT_DATABASE"]
+
+WORKFRONT_OAUTH_HOST = os.environ["WORKFRONT_IT_HOST"]
+WORKFRONT_OAUTH_CLIENT_ID = os.environ["WORKFRONT_IT_CLIENT_ID"]
+WORKFRONT_OAUTH_CLIENT_SECRET = os.environ["WORKFRONT_IT_CLIENT_SECRET"]
+WORKFRONT_OAUTH_DOMAIN = os.environ.get("WORKFRONT_IT_DOMAIN", "acme")
+WORKFRONT_OAUTH_LANE = os.environ.get("WORKFRONT_IT_LANE", "my")
+WORKFRONT_OAUTH_PROVIDER = "workfront"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_workfront_oauth": {"handlers": ["stderr"], "level": "INFO"}},
+}

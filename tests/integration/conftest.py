@@ -1,0 +1,293 @@
+"""Integration tests against real services: PostgreSQL, Redis, a Celery worker, the emulator.
+
+``@pytest.mark.postgres`` tests need ``WORKFRONT_TEST_POSTGRES`` (the suite then runs on
+PostgreSQL), ``@pytest.mark.celery`` tests also need ``WORKFRONT_TEST_REDIS_URL``;
+``scripts/run_tests.py`` (``make test``) starts both. Without them these tests skip, saying why,
+or fail when ``CI`` is set: a CI run must not pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from django_workfront_oauth.models import WorkfrontConnection
+from django_workfront_oauth.testing import WorkfrontEmulator
+from tests.integration.helpers import (
+    ROOT,
+    child_environment,
+    read_traces,
+    terminate,
+    wait_until,
+)
+
+HERE = Path(__file__).resolve().parent
+RUNNER = "scripts/run_tests.py (make test)"
+
+
+# -- service requirements ----------------------------------------------------------------------
+
+
+def missing_services(item: pytest.Item) -> list[str]:
+    """What the test's markers ask for that this run does not have."""
+    missing = []
+    needs_postgres = item.get_closest_marker("postgres") or item.get_closest_marker("celery")
+    if needs_postgres and not os.environ.get("WORKFRONT_TEST_POSTGRES"):
+        missing.append("PostgreSQL (WORKFRONT_TEST_POSTGRES is not set)")
+    if item.get_closest_marker("celery") and not os.environ.get("WORKFRONT_TEST_REDIS_URL"):
+        missing.append("Redis for a Celery worker (WORKFRONT_TEST_REDIS_URL is not set)")
+    return missing
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture: skip, or fail under ``CI``, when a needed service is missing."""
+    missing = missing_services(item)
+    if not missing:
+        return
+    reason = f"needs {' and '.join(missing)}; run it through {RUNNER}"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and this test {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- connections -------------------------------------------------------------------------------
+
+
+@dataclass
+class EmulatedConnection:
+    """A connection whose tokens the emulator issued, and the emulator grant behind them."""
+
+    connection: WorkfrontConnection
+    grant_id: str
+
+    @property
+    def pk(self) -> int:
+        return int(self.connection.pk)
+
+    def reload(self) -> WorkfrontConnection:
+        self.connection.refresh_from_db()
+        return self.connection
+
+
+_usernames = itertools.count(1)
+
+
+@pytest.fixture
+def make_emulated_connection(django_user_model: Any, make_connection: Any) -> Any:
+    """``make(emulator, expires_in=-60, **fields)``: a connection of a new user, real tokens."""
+
+    def make(emulator: WorkfrontEmulator, *, expires_in: float = -60, **fields: Any) -> Any:
+        tokens = emulator.issue_tokens()
+        grant = next(
+            grant
+            for grant in emulator.active_grants()
+            if grant.refresh_token == tokens["refresh_token"]
+        )
+        user = django_user_model.objects.create_user(f"it-user-{next(_usernames)}")
+        values: dict[str, Any] = {
+            "user": user,
+            "host": emulator.base_url,
+            "domain": emulator.domain,
+            "lane": emulator.lane,
+            "redirect_uri": "",
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "wid": tokens.get("wid", ""),
+            "access_token_expires_at": timezone.now() + timedelta(seconds=expires_in),
+        }
+        values.update(fields)
+        return EmulatedConnection(make_connection(**values), grant.id)
+
+    return make
+
+
+def grant_of(emulator: WorkfrontEmulator, grant_id: str) -> Any:
+    """The live grant with that ID, ``None`` when it has ended."""
+    return next((grant for grant in emulator.active_grants() if grant.id == grant_id), None)
+
+
+# -- child processes against the function-scoped emulator --------------------------------------
+
+
+def database_name() -> str:
+    """The database pytest-django created and the test process uses (``test_<PGDATABASE>``)."""
+    from django.db import connection
+
+    return str(connection.settings_dict["NAME"])
+
+
+def emulator_environment(emulator: WorkfrontEmulator) -> dict[str, str]:
+    """What ``child_settings`` reads to point a child or the worker at the emulator."""
+    return {
+        "WORKFRONT_IT_DATABASE": database_name(),
+        "WORKFRONT_IT_HOST": emulator.base_url,
+        "WORKFRONT_IT_CLIENT_ID": emulator.client_id,
+        "WORKFRONT_IT_CLIENT_SECRET": emulator.client_secret,
+        "WORKFRONT_IT_DOMAIN": emulator.domain,
+        "WORKFRONT_IT_LANE": emulator.lane,
+    }
+
+
+@pytest.fixture
+def child_env(workfront_settings: WorkfrontEmulator) -> dict[str, str]:
+    """The environment of a child process: the test database and the test's emulator."""
+    return child_environment(**emulator_environment(workfront_settings))
+
+
+# -- a real Celery worker on Redis -------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    """A running ``celery worker`` subprocess."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    trace_dir: Path
+    queue: str
+    emulator: WorkfrontEmulator
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def traces(self) -> list[dict[str, Any]]:
+        return read_traces(self.trace_dir)
+
+    def starts(self, task: str, *args: Any) -> list[dict[str, Any]]:
+        """The traced starts of ``task`` (with these arguments)."""
+        return [
+            event
+            for event in self.traces()
+            if event["event"] == "start"
+            and event["task"] == task
+            and (not args or event["args"] == list(args))
+        ]
+
+    def ends(self, task: str, *args: Any) -> list[dict[str, Any]]:
+        return [
+            event
+            for event in self.traces()
+            if event["event"] == "end"
+            and event["task"] == task
+            and (not args or event["args"] == list(args))
+        ]
+
+
+@pytest.fixture(scope="module")
+def worker_emulator() -> Iterator[WorkfrontEmulator]:
+    """One emulator for the module's worker (the worker is told its URL when it starts)."""
+    with WorkfrontEmulator(rotate_refresh_tokens=True, projects=20) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def celery_worker(
+    worker_emulator: WorkfrontEmulator,
+    django_db_setup: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Worker]:
+    """``celery worker --pool=prefork --concurrency=4`` on Redis, the test database, the emulator.
+
+    Stopped with SIGTERM (warm shutdown) after the module, killed if that takes too long; it
+    must be gone before pytest-django drops the test database.
+    """
+    workdir = tmp_path_factory.mktemp("celery-worker")
+    trace_dir = workdir / "traces"
+    trace_dir.mkdir()
+    log = workdir / "worker.log"
+    queue = f"workfront-oauth-it-{uuid.uuid4().hex[:8]}"
+    env = child_environment(
+        **emulator_environment(worker_emulator),
+        WORKFRONT_IT_QUEUE=queue,
+        WORKFRONT_IT_TRACE_DIR=str(trace_dir),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tests.integration.celery_app",
+        "worker",
+        "--pool=prefork",
+        "--concurrency=4",
+        "--loglevel=info",
+        "--hostname",
+        f"{queue}@%h",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, to kill the pool with it if need be
+        )
+    worker = Worker(process, log, trace_dir, queue, worker_emulator)
+    try:
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"the worker exited at start:\n{worker.log_text()[-4000:]}")
+            return " ready." in worker.log_text()
+
+        wait_until(ready, timeout=60, interval=0.1, what="the Celery worker to be ready")
+        yield worker
+    finally:
+        terminate(process, timeout=20)
+
+
+@pytest.fixture(scope="module")
+def producer(celery_worker: Worker) -> Iterator[Any]:
+    """A Celery app in the test process that only sends to the worker's queue.
+
+    Not made the current app: the rest of the suite must not find it.
+    """
+    from celery import Celery
+
+    app = Celery(
+        "workfront_oauth_it_producer",
+        broker=os.environ["WORKFRONT_TEST_REDIS_URL"],
+        set_as_current=False,
+    )
+    app.conf.task_default_queue = celery_worker.queue
+    app.conf.broker_connection_retry_on_startup = True
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def worker_settings(celery_worker: Worker, settings: Any) -> Iterator[WorkfrontEmulator]:
+    """Point this process at the worker's emulator; its counters, faults and latency reset."""
+    emulator = celery_worker.emulator
+    settings.WORKFRONT_OAUTH_HOST = emulator.base_url
+    settings.WORKFRONT_OAUTH_CLIENT_ID = emulator.client_id
+    settings.WORKFRONT_OAUTH_CLIENT_SECRET = emulator.client_secret
+    settings.WORKFRONT_OAUTH_DOMAIN = emulator.domain
+    settings.WORKFRONT_OAUTH_LANE = emulator.lane
+    settings.WORKFRONT_OAUTH_PROVIDER = "workfront"
+    emulator.clear_faults()
+    emulator.token_latency = 0
+    emulator.reset_stats()
+    yield emulator
+    emulator.clear_faults()
+    emulator.token_latency = 0
