@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 
 from . import services
 from .exceptions import TokenDecryptionError
-from .models import Provider, RefreshLog, WorkfrontConnection
+from .models import Provider, RefreshLog, WorkfrontConnection, WorkfrontConnectionQuerySet
 from .services import RefreshOutcome
 
 if TYPE_CHECKING:
@@ -410,7 +410,8 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         """Every row, without loading (or decrypting) the token columns."""
         # Listing and opening a row must not need the key: a row written with a key that has
         # since been dropped still lists and opens.
-        return super().get_queryset(request).defer(*TOKEN_FIELDS)
+        queryset: WorkfrontConnectionQuerySet = super().get_queryset(request)
+        return queryset.without_tokens()
 
     # -- permissions ------------------------------------------------------------------------
 

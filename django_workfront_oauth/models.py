@@ -194,6 +194,10 @@ class WorkfrontConnection(models.Model):
         annotated = self.__dict__.get("refresh_token_set")
         if annotated is not None:
             return bool(annotated)
+        if "refresh_token" in self.get_deferred_fields():
+            # Ask the database rather than load (and decrypt) the token: empty ones are ''.
+            manager = type(self)._default_manager
+            return manager.filter(pk=self.pk).exclude(refresh_token="").exists()
         return bool(self.refresh_token)
 
     @property

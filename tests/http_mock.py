@@ -212,8 +212,25 @@ class WorkfrontMock:
         )
 
     def logout(self, *, status: int = 200, body: Any = None, host: str | None = None) -> None:
+        """How a session ends: Workfront's ``logout`` (legacy) or IMS's ``revoke``."""
+        if self.provider == "adobe_ims":
+            self._add(
+                "POST",
+                f"{IMS_HOST}/ims/revoke",
+                status=status,
+                json=None,
+                body=body or "",
+                headers=None,
+            )
+            return
         json = None if body is not None else {"data": {"success": True}}
         self.api("GET", "logout", status=status, json=json, body=body, host=host)
+
+    def end_session_requests(self) -> list[SentRequest]:
+        """The requests that ended a session: logouts (legacy) or revokes (IMS)."""
+        if self.provider == "adobe_ims":
+            return self.sent_to(f"{IMS_HOST}/ims/revoke")
+        return self.sent_to(self.api_url("logout"))
 
     def _add(
         self,
