@@ -410,7 +410,8 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         """Every row, without loading (or decrypting) the token columns."""
         # Listing and opening a row must not need the key: a row written with a key that has
         # since been dropped still lists and opens.
-        queryset: WorkfrontConnectionQuerySet = super().get_queryset(request)
+        queryset = super().get_queryset(request)
+        assert isinstance(queryset, WorkfrontConnectionQuerySet)
         return queryset.without_tokens()
 
     # -- permissions ------------------------------------------------------------------------
