@@ -5,6 +5,7 @@ routes them to the endpoint functions and writes their :class:`~.messages.Respon
 from __future__ import annotations
 
 import re
+import socket
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 Endpoint = Callable[["WorkfrontEmulator", Request, "re.Match[str]"], Response]
 
-#: Bodies larger than this are refused: nothing the emulator accepts comes close.
+#: Bodies larger than this are refused.
 MAX_BODY = 1 << 20
 
 
@@ -66,6 +67,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     def __init__(
         self, address: tuple[str, int], emulator: WorkfrontEmulator, *, log_requests: bool
     ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6  # e.g. --host ::1
         super().__init__(address, RequestHandler)
         self.emulator = emulator
         self.log_requests = log_requests
@@ -99,10 +102,17 @@ class RequestHandler(BaseHTTPRequestHandler):
         if self.server.log_requests:
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
-    def _read_request(self) -> Request | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0 or length > MAX_BODY:
-            return None
+    def _read_request(self) -> Request | Response:
+        """The request, or the error response when its body cannot be read."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return html_response(400, pages.error_page("Invalid Content-Length."))
+        if length > MAX_BODY:
+            # Refused unread: nothing the emulator accepts comes close to this size.
+            return html_response(413, pages.error_page("The request body is too large."))
         body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         return Request(
@@ -115,12 +125,10 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         emulator = self.server.emulator
-        try:
-            request = self._read_request()
-        except ValueError:
-            request = None
-        if request is None:
-            self._write(html_response(413, pages.error_page("The request body is too large.")))
+        request = self._read_request()
+        if isinstance(request, Response):
+            self.close_connection = True
+            self._write(request)
             return
         try:
             response = self._route(emulator, request)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,12 +13,6 @@ from django_workfront_oauth.testing import WorkfrontEmulator
 REDIRECT_URI = "http://127.0.0.1:8000/workfront/callback/"
 OTHER_REDIRECT_URI = "http://127.0.0.1:8000/other/callback/"
 TIMEOUT = 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def request_id(html: str) -> str:

@@ -202,6 +202,28 @@ def test_a_large_body_is_refused_unread(emu: WorkfrontEmulator) -> None:
     connection.close()
 
 
+def test_an_invalid_content_length_is_refused(emu: WorkfrontEmulator) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=5)
+    connection.putrequest("POST", "/integrations/oauth2/api/v1/token")
+    connection.putheader("Content-Length", "-5")
+    connection.endheaders()
+
+    assert connection.getresponse().status == 400
+    connection.close()
+
+
+def test_ipv6_loopback() -> None:
+    try:
+        emu = WorkfrontEmulator(host="::1").start()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        assert emu.base_url.startswith("http://[::1]:")
+        assert requests.get(emu.base_url, timeout=5).status_code == 200
+    finally:
+        emu.stop()
+
+
 def test_an_endpoint_crash_is_a_500_and_the_server_keeps_going(
     emu: WorkfrontEmulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
