@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -410,8 +410,7 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         """Every row, without loading (or decrypting) the token columns."""
         # Listing and opening a row must not need the key: a row written with a key that has
         # since been dropped still lists and opens.
-        queryset = super().get_queryset(request)
-        assert isinstance(queryset, WorkfrontConnectionQuerySet)
+        queryset = cast(WorkfrontConnectionQuerySet, super().get_queryset(request))
         return queryset.without_tokens()
 
     # -- permissions ------------------------------------------------------------------------
