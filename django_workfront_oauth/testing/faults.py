@@ -11,7 +11,6 @@ from .messages import Response, api_error, html_response, json_response, token_e
 
 TOKEN = "token"  # noqa: S105 - a channel name, not a secret
 API = "api"
-CHANNELS = (TOKEN, API)
 
 #: Fault kinds both endpoints know.
 COMMON_FAULTS = frozenset({"500", "503", "429", "timeout", "malformed"})
