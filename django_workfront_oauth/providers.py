@@ -114,10 +114,27 @@ class OAuthProvider(ABC):
     # -- the authorization request ---------------------------------------------------------
 
     @abstractmethod
+    def authorization_endpoint(self, host: str) -> str:
+        """The URL of the server's authorization endpoint."""
+
+    def authorization_params(self) -> dict[str, str]:
+        """Parameters of the authorization request beyond the standard ones (``scope``…)."""
+        return {}
+
     def authorization_url(
         self, *, host: str, state: str, redirect_uri: str, code_challenge: str = ""
     ) -> str:
         """Where the user's browser goes to log in and consent."""
+        params = {
+            "client_id": self.instance.client_id,
+            "redirect_uri": redirect_uri,
+            **self.authorization_params(),
+            "response_type": "code",
+            "state": state,
+        }
+        if code_challenge:
+            params.update(code_challenge=code_challenge, code_challenge_method="S256")
+        return f"{self.authorization_endpoint(host)}?{urlencode(params)}"
 
     def validate_callback(self, params: Mapping[str, str]) -> None:  # noqa: B027 - optional hook
         """Raise :class:`InvalidCallback` when the callback's extra parameters do not fit."""
@@ -321,18 +338,8 @@ class WorkfrontProvider(OAuthProvider):
     name = PROVIDER_WORKFRONT
     extra_token_fields = ("wid",)
 
-    def authorization_url(
-        self, *, host: str, state: str, redirect_uri: str, code_challenge: str = ""
-    ) -> str:
-        params = {
-            "client_id": self.instance.client_id,
-            "redirect_uri": redirect_uri,
-            "response_type": "code",
-            "state": state,
-        }
-        if code_challenge:
-            params.update(code_challenge=code_challenge, code_challenge_method="S256")
-        return f"{host}/integrations/oauth2/authorize?{urlencode(params)}"
+    def authorization_endpoint(self, host: str) -> str:
+        return f"{host}/integrations/oauth2/authorize"
 
     def validate_callback(self, params: Mapping[str, str]) -> None:
         # domain and lane are chosen by whoever crafted the callback URL: only ever compared
@@ -426,19 +433,12 @@ class AdobeIMSProvider(OAuthProvider):
         """IMS base URL (``IMS_HOST``)."""
         return self.instance.ims_host
 
-    def authorization_url(
-        self, *, host: str, state: str, redirect_uri: str, code_challenge: str = ""
-    ) -> str:
-        params = {
-            "client_id": self.instance.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": ",".join(self.instance.scopes),
-            "response_type": "code",
-            "state": state,
-        }
-        if code_challenge:
-            params.update(code_challenge=code_challenge, code_challenge_method="S256")
-        return f"{self.ims_host}/ims/authorize/v2?{urlencode(params)}"
+    def authorization_endpoint(self, host: str) -> str:
+        # IMS is one global server; the Workfront host only matters for API calls.
+        return f"{self.ims_host}/ims/authorize/v2"
+
+    def authorization_params(self) -> dict[str, str]:
+        return {"scope": ",".join(self.instance.scopes)}
 
     def error_detail(self, response: requests.Response, body: Any) -> str:
         code = safe_code(body.get("error")) if isinstance(body, Mapping) else ""

@@ -75,11 +75,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def use_provider(name: str, settings: Any, workfront_http: WorkfrontMock) -> None:
-    """Run the default instance on provider ``name``: settings and the HTTP mock agree."""
+@pytest.fixture(params=PROVIDERS)
+def provider(request: Any, settings: Any, workfront_http: WorkfrontMock) -> str:
+    """Run the default instance on each provider in turn: settings and the HTTP mock agree.
+
+    Modules opt in with ``pytest.mark.usefixtures("provider")``; tests marked ``legacy_only``
+    keep only their legacy variant.
+    """
+    name = str(request.param)
     settings.WORKFRONT_OAUTH_PROVIDER = name
     settings.WORKFRONT_OAUTH_IMS_ORG_ID = IMS_ORG_ID
     workfront_http.provider = name
+    return name
 
 
 @pytest.fixture

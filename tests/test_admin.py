@@ -22,17 +22,10 @@ from django_workfront_oauth import admin as wf_admin
 from django_workfront_oauth.models import RefreshLog, WorkfrontConnection
 from django_workfront_oauth.services import RefreshOutcome
 from django_workfront_oauth.signals import connection_disconnected, reauthorization_required
-from tests.conftest import PROVIDERS, use_provider
 from tests.http_mock import WorkfrontMock
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True, params=PROVIDERS)
-def provider(request: Any, settings: Any, workfront_http: Any) -> str:
-    """The admin behaves the same for legacy and Adobe IMS connections."""
-    use_provider(request.param, settings, workfront_http)
-    return str(request.param)
+# Every test here runs for the legacy provider and for Adobe IMS.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("provider")]
 
 
 ACCESS = "SENTINEL-ACCESS-5c1e9b7a"

@@ -20,16 +20,10 @@ from django.utils import timezone
 from django_workfront_oauth import services
 from django_workfront_oauth.models import PendingAuthorization, WorkfrontConnection, digest
 from django_workfront_oauth.signals import connection_established
-from tests.conftest import CALLBACK_URL, HOST, PROVIDERS, use_provider
+from tests.conftest import CALLBACK_URL, HOST
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True, params=PROVIDERS)
-def provider(request: Any, settings: Any, workfront_http: Any) -> str:
-    """The flow's checks hold for the legacy provider and for Adobe IMS alike."""
-    use_provider(request.param, settings, workfront_http)
-    return str(request.param)
+# Every test here runs for the legacy provider and for Adobe IMS.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("provider")]
 
 
 AUTHORIZE_URL = f"{HOST}/integrations/oauth2/authorize"

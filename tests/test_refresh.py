@@ -21,16 +21,9 @@ from django_workfront_oauth.exceptions import (
 from django_workfront_oauth.models import RefreshLog, WorkfrontConnection
 from django_workfront_oauth.services import RefreshOutcome
 from django_workfront_oauth.signals import reauthorization_required, tokens_refreshed
-from tests.conftest import PROVIDERS, use_provider
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True, params=PROVIDERS)
-def provider(request: Any, settings: Any, workfront_http: Any) -> str:
-    """Every test here runs for the legacy provider and for Adobe IMS."""
-    use_provider(request.param, settings, workfront_http)
-    return str(request.param)
+# Every test here runs for the legacy provider and for Adobe IMS.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("provider")]
 
 
 Status = WorkfrontConnection.Status
