@@ -1,4 +1,5 @@
-"""A local stand-in for Workfront (legacy OAuth2 app and a REST API subset), for tests and demos.
+"""A local stand-in for Workfront (legacy OAuth2 app, Adobe IMS and a REST API subset), for tests
+and demos.
 
 Standard library only: importing this package needs neither Django settings nor a database.
 The names below load on first use, so the pytest plugin (imported by every pytest run of a
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
         DEFAULT_API_VERSION,
         DEFAULT_CLIENT_ID,
         DEFAULT_CLIENT_SECRET,
+        DEFAULT_IMS_CLIENT_ID,
+        DEFAULT_IMS_CLIENT_SECRET,
+        DEFAULT_IMS_ORG_ID,
+        DEFAULT_IMS_SCOPES,
         DEFAULT_PASSWORD,
         DEFAULT_USERNAME,
         WorkfrontEmulator,
@@ -29,6 +34,10 @@ _EXPORTS = {
     "DEFAULT_API_VERSION": "emulator",
     "DEFAULT_CLIENT_ID": "emulator",
     "DEFAULT_CLIENT_SECRET": "emulator",
+    "DEFAULT_IMS_CLIENT_ID": "emulator",
+    "DEFAULT_IMS_CLIENT_SECRET": "emulator",
+    "DEFAULT_IMS_ORG_ID": "emulator",
+    "DEFAULT_IMS_SCOPES": "emulator",
     "DEFAULT_PASSWORD": "emulator",
     "DEFAULT_USERNAME": "emulator",
     "TOKEN_FAULTS": "faults",
@@ -45,6 +54,10 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_IMS_CLIENT_ID",
+    "DEFAULT_IMS_CLIENT_SECRET",
+    "DEFAULT_IMS_ORG_ID",
+    "DEFAULT_IMS_SCOPES",
     "DEFAULT_PASSWORD",
     "DEFAULT_USERNAME",
     "TOKEN_FAULTS",

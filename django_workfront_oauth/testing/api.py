@@ -1,4 +1,9 @@
-"""The REST API subset under ``/attask/api/<version>/``: search, count, get by ID, logout."""
+"""The REST API subset under ``/attask/api/<version>/``: search, count, get by ID, logout.
+
+Two ways in: the legacy app's ``SessionID`` header, or an Adobe IMS access token as
+``Authorization: Bearer`` with ``x-api-key`` and ``x-gw-ims-org-id``, checked the way Adobe's API
+gateway in front of Workfront does, with its own error bodies (``{"error_code", "message"}``).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,19 @@ from typing import TYPE_CHECKING, Any
 from . import data
 from .data import APIError, Record
 from .faults import API
-from .messages import Request, Response, api_error, json_response
+from .messages import Request, Response, api_error, gateway_error, json_response
+from .state import IMS, EmulatedUser
 
 if TYPE_CHECKING:
     from .emulator import WorkfrontEmulator
 
 API_PATH = r"/attask/api/(?P<version>v\d+(?:\.\d+)?)/(?P<rest>.*)"
+
+#: The gateway's refusals: ``(HTTP status, error_code, message)``.
+INVALID_API_KEY = (403, "403003", "Api Key is invalid")
+INVALID_TOKEN = (401, "401013", "Oauth token is not valid")
+# The org refusal's code and wording are the emulator's choice; Adobe documents none.
+WRONG_ORG = (403, "403027", "User is not a member of the org")
 
 
 def api(emulator: WorkfrontEmulator, request: Request, match: re.Match[str]) -> Response:
@@ -35,20 +47,52 @@ def api(emulator: WorkfrontEmulator, request: Request, match: re.Match[str]) -> 
     if intercepted is not None:
         emulator.counters.fault(API)
         return intercepted[1]
-    # Only the SessionID header authenticates. Workfront also reads a sessionID parameter, but
-    # its docs say never to put the session in a URL, so a client that does should fail here.
-    user = emulator.store.session_user(request.header("sessionid"))
+    authorization = request.header("authorization") or ""
+    if authorization[:7].lower() == "bearer ":
+        access_token = authorization[7:].strip()
+        user, refusal = _gateway(emulator, request, access_token)
+    else:
+        # Otherwise only the SessionID header authenticates. Workfront also reads a sessionID
+        # parameter, but its docs say never to put the session in a URL, so a client that
+        # does should fail here.
+        access_token = request.header("sessionid") or ""
+        user = emulator.store.session_user(access_token)
+        refusal = api_error(401, data.AUTHENTICATION_EXCEPTION, data.NOT_LOGGED_IN)
     if user is None:
         emulator.counters.add("unauthenticated_api_calls")
-        return api_error(401, data.AUTHENTICATION_EXCEPTION, data.NOT_LOGGED_IN)
+        return refusal
     try:
         if segments == ["logout"]:
-            emulator.store.end_session(request.header("sessionid") or "")
+            emulator.store.end_session(access_token)
             emulator.counters.add("logouts")
             return json_response(200, {"data": {"success": True}})
         return json_response(200, {"data": _read(emulator, method, segments, params, user.id)})
     except APIError as err:
         return api_error(err.status, err.error_class, err.message)
+
+
+def _gateway(
+    emulator: WorkfrontEmulator, request: Request, access_token: str
+) -> tuple[EmulatedUser | None, Response]:
+    """The user of an IMS Bearer token, or ``None`` and the gateway's refusal.
+
+    The API key must be a registered IMS client id, the token a live IMS access token, and the
+    org id header the org of that client, checked in that order.
+    """
+    client = emulator.store.client(request.header("x-api-key") or "", IMS)
+    info = emulator.store.bearer(access_token) if client is not None else None
+    if client is None:
+        refused = INVALID_API_KEY
+    elif info is None:
+        refused = INVALID_TOKEN
+    elif request.header("x-gw-ims-org-id") != client.org_id:
+        refused = WRONG_ORG
+    else:
+        emulator.counters.add("ims_api_calls")
+        return info.user, Response(200)
+    status, code, message = refused
+    emulator.counters.gateway_error(code)
+    return None, gateway_error(status, code, message)
 
 
 def _read(

@@ -9,12 +9,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
-from . import faults
+from . import faults, ims
 from .data import Dataset, build_dataset
 from .faults import FaultPlan
 from .legacy import AUTHORIZE_PATH, TOKEN_PATH
 from .server import EmulatorHTTPServer
 from .state import (
+    IMS,
+    LEGACY,
     ClientApp,
     Clock,
     Duration,
@@ -22,6 +24,7 @@ from .state import (
     GrantInfo,
     GrantStore,
     SessionInfo,
+    ims_subject,
     optional_seconds,
     to_seconds,
     workfront_id,
@@ -33,13 +36,22 @@ DEFAULT_CLIENT_SECRET = "emulator-client-secret"  # noqa: S105 - a well-known fa
 DEFAULT_USERNAME = "wfuser"
 DEFAULT_PASSWORD = "wfpass"  # noqa: S105 - a well-known fake
 DEFAULT_API_VERSION = "v21.0"
+DEFAULT_IMS_CLIENT_ID = "emulator-ims-client-id"
+DEFAULT_IMS_CLIENT_SECRET = "emulator-ims-client-secret"  # noqa: S105 - a well-known fake
+DEFAULT_IMS_ORG_ID = "0123456789ABCDEF01234567@AdobeOrg"
+DEFAULT_IMS_SCOPES = ims.DEFAULT_SCOPES
+#: IMS access tokens last 24 hours (less a second), refresh tokens 14 days unused.
+DEFAULT_IMS_EXPIRES_IN = 86399
+DEFAULT_IMS_REFRESH_LIFETIME = timedelta(days=14)
 
 
 class WorkfrontEmulator:
-    """A local Workfront: the legacy OAuth2 app (login, consent, token endpoint) and an API subset.
+    """A local Workfront: the legacy OAuth2 app (login, consent, token endpoint) and an API subset,
+    and Adobe IMS (authorize, token, revoke, userinfo) with the API accepting its tokens.
 
     Pure standard library and no Django, so it runs anywhere. Every knob is safe to turn from
-    another thread while requests are being served.
+    another thread while requests are being served. The ``ims_*`` arguments register the
+    Adobe Developer Console credential ("OAuth Web App"), separate from the legacy app.
     """
 
     def __init__(
@@ -70,6 +82,14 @@ class WorkfrontEmulator:
         fault_timeout: float = 15.0,
         retry_after: int = 1,
         log_requests: bool = False,
+        ims_client_id: str = DEFAULT_IMS_CLIENT_ID,
+        ims_client_secret: str = DEFAULT_IMS_CLIENT_SECRET,
+        ims_org_id: str = DEFAULT_IMS_ORG_ID,
+        ims_redirect_uris: Iterable[str] = (),
+        ims_scopes_allowed: Iterable[str] = DEFAULT_IMS_SCOPES,
+        ims_expires_in: int = DEFAULT_IMS_EXPIRES_IN,
+        ims_refresh_lifetime: Duration | None = DEFAULT_IMS_REFRESH_LIFETIME,
+        ims_latency: float | None = None,
     ) -> None:
         self.domain = domain
         self.lane = lane
@@ -101,6 +121,21 @@ class WorkfrontEmulator:
                 wid=workfront_id("customer", domain),
             )
         )
+        self.ims_app = self.store.add_client(
+            ClientApp(
+                client_id=ims_client_id,
+                client_secret=ims_client_secret,
+                redirect_uris=list(ims_redirect_uris),
+                # IMS rotates on every refresh; an unused refresh token lapses.
+                rotate_refresh_tokens=True,
+                expires_in=int(ims_expires_in),
+                code_lifetime=to_seconds(code_lifetime),
+                refresh_inactivity_expiry=optional_seconds(ims_refresh_lifetime),
+                provider=IMS,
+                scopes_allowed=tuple(ims_scopes_allowed),
+                org_id=ims_org_id,
+            )
+        )
         self.default_user = self.add_user(
             username, password, name="Wendy Frontier" if username == DEFAULT_USERNAME else None
         )
@@ -113,6 +148,7 @@ class WorkfrontEmulator:
             api_latency=latency if api_latency is None else api_latency,
             timeout_seconds=fault_timeout,
             retry_after=retry_after,
+            ims_latency=latency if ims_latency is None else ims_latency,
         )
         owners = tuple(user.id for user in self.store.users())
         self.dataset: Dataset = build_dataset(projects, tasks_per_project, owners)
@@ -208,6 +244,40 @@ class WorkfrontEmulator:
         params.update(extra)
         return f"{self.base_url}{AUTHORIZE_PATH}?{urlencode(params)}"
 
+    @property
+    def ims_token_url(self) -> str:
+        """Adobe IMS's token endpoint (``/ims/token/v3``)."""
+        return self.base_url + ims.TOKEN_PATH
+
+    @property
+    def ims_revoke_url(self) -> str:
+        """Adobe IMS's revoke endpoint."""
+        return self.base_url + ims.REVOKE_PATH
+
+    @property
+    def ims_userinfo_url(self) -> str:
+        """Adobe IMS's userinfo endpoint."""
+        return self.base_url + ims.USERINFO_PATH
+
+    def ims_authorize_url(
+        self,
+        redirect_uri: str | None = None,
+        state: str | None = None,
+        scope: str | None = None,
+        **extra: str,
+    ) -> str:
+        """The IMS authorize URL (first IMS redirect URI, every allowed scope by default)."""
+        params = {
+            "client_id": self.ims_client_id,
+            "redirect_uri": redirect_uri or self.ims_redirect_uris[0],
+            "scope": ",".join(self.ims_scopes_allowed) if scope is None else scope,
+            "response_type": "code",
+        }
+        if state is not None:
+            params["state"] = state
+        params.update(extra)
+        return f"{self.base_url}{ims.AUTHORIZE_PATH}?{urlencode(params)}"
+
     # The OAuth2 app --------------------------------------------------------------------------
 
     @property
@@ -229,6 +299,47 @@ class WorkfrontEmulator:
     def add_redirect_uri(self, uri: str) -> None:
         """Register another redirect URI (e.g. ``live_server.url + "/workfront/callback/"``)."""
         self.store.add_redirect_uri(self.client_id, uri)
+
+    # The Adobe IMS credential ------------------------------------------------------------------
+
+    @property
+    def ims_client_id(self) -> str:
+        """The IMS credential's client id (also the ``x-api-key`` the API wants)."""
+        return self.ims_app.client_id
+
+    @property
+    def ims_client_secret(self) -> str:
+        """The IMS credential's client secret."""
+        return self.ims_app.client_secret
+
+    @property
+    def ims_org_id(self) -> str:
+        """The Adobe org id the API wants as ``x-gw-ims-org-id``."""
+        return self.ims_app.org_id
+
+    @property
+    def ims_redirect_uris(self) -> list[str]:
+        """The IMS credential's redirect URIs (a copy)."""
+        with self._lock:
+            return list(self.ims_app.redirect_uris)
+
+    @property
+    def ims_scopes_allowed(self) -> tuple[str, ...]:
+        """The scopes the IMS credential may ask for."""
+        return self.ims_app.scopes_allowed
+
+    @property
+    def ims_expires_in(self) -> int:
+        """``expires_in`` of IMS token responses, and the access tokens' lifetime, in seconds."""
+        return self.ims_app.expires_in
+
+    def add_ims_redirect_uri(self, uri: str) -> None:
+        """Register another IMS redirect URI (HTTPS, or ``http://`` on loopback only)."""
+        self.store.add_redirect_uri(self.ims_client_id, uri, IMS)
+
+    def ims_user_id(self, username: str | None = None) -> str:
+        """A user's Adobe IMS id, the ``sub`` of userinfo (the default user without one)."""
+        return ims_subject(self.user(username))
 
     # Users -----------------------------------------------------------------------------------
 
@@ -285,6 +396,37 @@ class WorkfrontEmulator:
         uri = self.redirect_uris[0] if self.redirect_uris else ""
         return self.store.create_grant(self.app, user.username, uri).as_legacy_response()
 
+    def ims_issue_code(
+        self,
+        username: str | None = None,
+        redirect_uri: str | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> str:
+        """An IMS authorization code as if the user had clicked Allow (all allowed scopes)."""
+        return self.store.issue_code(
+            client_id=self.ims_client_id,
+            redirect_uri=redirect_uri or self.ims_redirect_uris[0],
+            username=self.user(username).username,
+            provider=IMS,
+            scopes=self._ims_scopes(scopes),
+        )
+
+    def ims_issue_tokens(
+        self, username: str | None = None, scopes: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """An IMS token response for a new grant (all allowed scopes by default)."""
+        user = self.user(username)
+        uri = self.ims_redirect_uris[0] if self.ims_redirect_uris else ""
+        tokens = self.store.create_grant(self.ims_app, user.username, uri, self._ims_scopes(scopes))
+        return ims.token_response(self, self.ims_app, tokens)
+
+    def _ims_scopes(self, scopes: Iterable[str] | None) -> tuple[str, ...]:
+        chosen = self.ims_scopes_allowed if scopes is None else tuple(scopes)
+        unknown = [scope for scope in chosen if scope not in self.ims_scopes_allowed]
+        if unknown:
+            raise ValueError(f"scopes not allowed for the IMS credential: {unknown}")
+        return chosen
+
     def active_grants(self, username: str | None = None) -> list[GrantInfo]:
         """Snapshots of the live grants (of one user, or everyone's)."""
         return self.store.active_grants(username)
@@ -304,10 +446,21 @@ class WorkfrontEmulator:
     # Faults, latency, counters ---------------------------------------------------------------
 
     def inject_token_fault(
-        self, kind: str, count: int = 1, *, grant_type: str | None = None
+        self,
+        kind: str,
+        count: int = 1,
+        *,
+        grant_type: str | None = None,
+        provider: str | None = None,
     ) -> None:
-        """Answer the next ``count`` token requests (of ``grant_type`` only) with a fault."""
-        self.faults.inject(faults.TOKEN, kind, count, grant_type)
+        """Answer the next ``count`` token requests (of ``grant_type`` only) with a fault.
+
+        ``provider="workfront"`` or ``"adobe_ims"`` limits it to one token endpoint; by
+        default it is served by whichever token endpoint is asked first.
+        """
+        if provider not in (None, LEGACY, IMS):
+            raise ValueError(f"unknown provider {provider!r}; use 'workfront' or 'adobe_ims'")
+        self.faults.inject(faults.TOKEN, kind, count, grant_type, provider)
 
     def inject_api_fault(self, kind: str, count: int = 1) -> None:
         """Answer the next ``count`` API requests with a fault."""
@@ -334,6 +487,15 @@ class WorkfrontEmulator:
     @api_latency.setter
     def api_latency(self, seconds: float) -> None:
         self.faults.set_latency(faults.API, seconds)
+
+    @property
+    def ims_latency(self) -> float:
+        """Seconds added before every IMS token, revoke and userinfo response."""
+        return self.faults.latency(faults.IMS)
+
+    @ims_latency.setter
+    def ims_latency(self, seconds: float) -> None:
+        self.faults.set_latency(faults.IMS, seconds)
 
     @property
     def stats(self) -> Stats:

@@ -1,4 +1,8 @@
-"""Latency and injected faults for the token endpoint and the REST API."""
+"""Latency and injected faults for the token endpoints and the REST API.
+
+One queue of token faults serves both token endpoints: a fault can target the legacy app's
+(``"workfront"``), Adobe IMS's (``"adobe_ims"``) or whichever is asked first (``None``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,11 @@ from .messages import Response, api_error, html_response, json_response, token_e
 
 TOKEN = "token"  # noqa: S105 - a channel name, not a secret
 API = "api"
+#: Latency only: the Adobe IMS endpoints a server calls (token, revoke, userinfo). Their faults
+#: queue on ``TOKEN`` with the target ``"adobe_ims"``.
+IMS = "ims"
+#: What a token fault may target.
+TARGETS = (None, "workfront", "adobe_ims")
 
 #: Fault kinds both endpoints know.
 COMMON_FAULTS = frozenset({"500", "503", "429", "timeout", "malformed"})
@@ -28,6 +37,7 @@ class _Planned:
     kind: str
     remaining: int
     grant_type: str | None
+    target: str | None = None
 
 
 class FaultPlan:
@@ -42,10 +52,11 @@ class FaultPlan:
         api_latency: float,
         timeout_seconds: float,
         retry_after: int,
+        ims_latency: float = 0.0,
     ) -> None:
         self._lock = lock
         self._stopping = stopping
-        self._latency = {TOKEN: token_latency, API: api_latency}
+        self._latency = {TOKEN: token_latency, API: api_latency, IMS: ims_latency}
         self._queues: dict[str, deque[_Planned]] = {TOKEN: deque(), API: deque()}
         self.timeout_seconds = timeout_seconds
         self.retry_after = retry_after
@@ -63,16 +74,27 @@ class FaultPlan:
             self._latency[channel] = float(seconds)
 
     def inject(
-        self, channel: str, kind: str, count: int = 1, grant_type: str | None = None
+        self,
+        channel: str,
+        kind: str,
+        count: int = 1,
+        grant_type: str | None = None,
+        target: str | None = None,
     ) -> None:
-        """Serve ``kind`` instead of the next ``count`` responses (that match ``grant_type``)."""
+        """Serve ``kind`` instead of the next ``count`` responses (that match ``grant_type``).
+
+        ``target`` limits a token fault to one token endpoint: ``"workfront"`` or
+        ``"adobe_ims"``; ``None`` serves it on whichever is asked first.
+        """
         if kind not in KINDS[channel]:
             known = ", ".join(sorted(KINDS[channel]))
             raise ValueError(f"unknown {channel} fault {kind!r}; known: {known}")
         if count < 1:
             raise ValueError("count must be at least 1")
+        if target not in TARGETS:
+            raise ValueError(f"unknown target {target!r}; known: {TARGETS}")
         with self._lock:
-            self._queues[channel].append(_Planned(kind, count, grant_type))
+            self._queues[channel].append(_Planned(kind, count, grant_type, target))
 
     def pending(self, channel: str) -> list[tuple[str, int]]:
         """``(kind, remaining)`` of the faults still queued on the channel."""
@@ -85,12 +107,14 @@ class FaultPlan:
             for queue in self._queues.values():
                 queue.clear()
 
-    def take(self, channel: str, grant_type: str | None = None) -> str | None:
+    def take(
+        self, channel: str, grant_type: str | None = None, target: str = "workfront"
+    ) -> str | None:
         """Consume the first queued fault that applies to this request, if any."""
         with self._lock:
             queue = self._queues[channel]
             for item in queue:
-                if item.grant_type in (None, grant_type):
+                if item.grant_type in (None, grant_type) and item.target in (None, target):
                     item.remaining -= 1
                     if item.remaining == 0:
                         queue.remove(item)

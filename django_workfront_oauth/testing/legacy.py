@@ -2,6 +2,8 @@
 
 These functions only translate between HTTP and :class:`~.state.GrantStore`; the store holds the
 rules (code lifetime, rotation, reuse detection), so another authorization server can reuse it.
+The login and consent pages serve Adobe IMS's authorize requests (``ims.py``) too: the pending
+request says which server it belongs to, and so where and how the user is sent back.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .messages import (
     redirect,
     token_error,
 )
-from .state import ClientApp, OAuthError, add_query
+from .state import LEGACY, ClientApp, OAuthError, add_query
 
 if TYPE_CHECKING:
     from .emulator import WorkfrontEmulator
@@ -65,10 +67,16 @@ def login(emulator: WorkfrontEmulator, request: Request, match: re.Match[str]) -
         return html_response(err.status, pages.error_page(err.message))
     if user is None:
         page = pages.login_page(
-            request_id, pending.client_id, username, "Invalid username or password."
+            request_id,
+            pending.client_id,
+            username,
+            "Invalid username or password.",
+            ims=pending.provider != LEGACY,
         )
         return html_response(200, page)
-    page = pages.consent_page(request_id, pending.client_id, pending.redirect_uri, user.name)
+    page = pages.consent_page(
+        request_id, pending.client_id, pending.redirect_uri, user.name, pending.scopes
+    )
     return html_response(200, page)
 
 
@@ -86,7 +94,8 @@ def consent(emulator: WorkfrontEmulator, request: Request, match: re.Match[str])
     params = {"error": "access_denied"} if code is None else {"code": code}
     if pending.state is not None:
         params["state"] = pending.state
-    if code is not None:
+    # Only the legacy app says which Workfront answered; IMS sends code and state alone.
+    if code is not None and pending.provider == LEGACY:
         params.update(domain=emulator.domain, lane=emulator.lane)
     return redirect(add_query(pending.redirect_uri, params))
 

@@ -91,3 +91,16 @@ def token_error(status: int, error_type: str, message: str) -> Response:
 def api_error(status: int, error_class: str, message: str) -> Response:
     """The REST API's error body: ``{"error": {"class": ..., "message": ...}}``."""
     return json_response(status, {"error": {"class": error_class, "message": message}})
+
+
+def ims_error(
+    status: int, error: str, description: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Adobe IMS's error body: ``{"error": <code>, "error_description": <text>}``."""
+    payload = {"error": error, "error_description": description}
+    return json_response(status, payload, {"Cache-Control": "no-store", **(headers or {})})
+
+
+def gateway_error(status: int, error_code: str, message: str) -> Response:
+    """Adobe's API gateway error body, in front of Workfront for IMS tokens."""
+    return json_response(status, {"error_code": error_code, "message": message})

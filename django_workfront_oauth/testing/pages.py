@@ -36,11 +36,16 @@ def error_page(message: str) -> str:
     return _page("Authorization error", f'<p class="error" role="alert">{escape(message)}</p>')
 
 
-def login_page(request_id: str, client_id: str, username: str = "", error: str = "") -> str:
-    """The Workfront login form (fields ``username`` and ``password``)."""
+def login_page(
+    request_id: str, client_id: str, username: str = "", error: str = "", *, ims: bool = False
+) -> str:
+    """The login form (fields ``username`` and ``password``), for either authorization server.
+
+    One form serves both: the pending request it posts remembers which server it belongs to.
+    """
     alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     return _page(
-        "Log in to Workfront",
+        "Sign in with your Adobe ID" if ims else "Log in to Workfront",
         f"<p>Application <code>{escape(client_id)}</code> asks you to log in.</p>{alert}"
         f'<form method="post" action="{LOGIN_PATH}">'
         f'<input type="hidden" name="request_id" value="{escape(request_id)}">'
@@ -54,13 +59,27 @@ def login_page(request_id: str, client_id: str, username: str = "", error: str =
     )
 
 
-def consent_page(request_id: str, client_id: str, redirect_uri: str, user_name: str) -> str:
-    """The consent screen: an Allow and a Deny button (``name="decision"``)."""
+def consent_page(
+    request_id: str,
+    client_id: str,
+    redirect_uri: str,
+    user_name: str,
+    scopes: tuple[str, ...] = (),
+) -> str:
+    """The consent screen: an Allow and a Deny button (``name="decision"``).
+
+    ``scopes`` (Adobe IMS) are listed so a user sees what the application asks for.
+    """
+    asked = (
+        "<p>Scopes: " + ", ".join(f"<code>{escape(scope)}</code>" for scope in scopes) + "</p>"
+        if scopes
+        else ""
+    )
     return _page(
         "Allow access?",
         f"<p>Signed in as <strong>{escape(user_name)}</strong>.</p>"
         f"<p>Application <code>{escape(client_id)}</code> wants to access Workfront on your"
-        f" behalf. You will be sent back to <code>{escape(redirect_uri)}</code>.</p>"
+        f" behalf. You will be sent back to <code>{escape(redirect_uri)}</code>.</p>{asked}"
         f'<form method="post" action="{CONSENT_PATH}">'
         f'<input type="hidden" name="request_id" value="{escape(request_id)}">'
         '<button type="submit" name="decision" value="allow">Allow</button>'
@@ -72,10 +91,15 @@ def index_page(domain: str, lane: str, username: str) -> str:
     """What ``/`` shows: what this server is and how to log in."""
     return _page(
         "Workfront emulator",
-        f"<p>Emulating <code>{escape(domain)}.{escape(lane)}.workfront.com</code>.</p>"
+        f"<p>Emulating <code>{escape(domain)}.{escape(lane)}.workfront.com</code> and Adobe"
+        " IMS.</p>"
         f"<p>Log in as <code>{escape(username)}</code>.</p>"
         "<ul><li><code>GET /integrations/oauth2/authorize</code></li>"
         "<li><code>POST /integrations/oauth2/api/v1/token</code></li>"
+        "<li><code>GET /ims/authorize/v2</code></li>"
+        "<li><code>POST /ims/token/v3</code></li>"
+        "<li><code>POST /ims/revoke</code></li>"
+        "<li><code>GET /ims/userinfo/v2</code></li>"
         "<li><code>/attask/api/&lt;version&gt;/&lt;objCode&gt;/search|count|&lt;ID&gt;</code>"
         "</li><li><code>GET /attask/api/&lt;version&gt;/logout</code></li></ul>",
     )

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from . import api, legacy, pages
+from . import api, ims, legacy, pages
 from .messages import Request, Response, html_response
 
 if TYPE_CHECKING:
@@ -46,12 +46,17 @@ def _index(emulator: WorkfrontEmulator, request: Request, match: re.Match[str]) 
 GET = frozenset({"GET"})
 POST = frozenset({"POST"})
 
-# An Adobe IMS emulation would add its own routes here, on the same GrantStore.
+# Both authorization servers on one GrantStore; the login and consent pages are shared.
 ROUTES: tuple[Route, ...] = (
     Route(re.compile(re.escape(legacy.AUTHORIZE_PATH)), legacy.authorize, GET),
     Route(re.compile(re.escape(pages.LOGIN_PATH)), legacy.login, POST),
     Route(re.compile(re.escape(pages.CONSENT_PATH)), legacy.consent, POST),
     Route(re.compile(re.escape(legacy.TOKEN_PATH)), legacy.token),
+    Route(re.compile(re.escape(ims.AUTHORIZE_PATH)), ims.authorize, GET),
+    Route(re.compile(re.escape(ims.TOKEN_PATH)), ims.token),
+    Route(re.compile(re.escape(ims.REVOKE_PATH)), ims.revoke),
+    Route(re.compile(re.escape(ims.USERINFO_PATH)), ims.userinfo),
+    Route(re.compile(re.escape(ims.DISCOVERY_PATH)), ims.discovery, GET),
     Route(re.compile(api.API_PATH), api.api),
     Route(re.compile("/"), _index, GET),
 )

@@ -1,9 +1,10 @@
 """The grant and token store: users, clients, pending authorizations, codes, grants, sessions.
 
 Nothing here speaks HTTP or knows an endpoint's URL or wire format: the legacy Workfront
-endpoints (``legacy.py``) translate requests into these calls and results back into responses, so
-another authorization server (Adobe IMS) can sit on the same store later. Every method takes the
-one lock it shares with the rest of the emulator, so each operation is atomic.
+endpoints (``legacy.py``) and the Adobe IMS endpoints (``ims.py``) translate requests into these
+calls and results back into responses. Both authorization servers share this store: one set of
+users, and every grant belongs to a client of one of them (``ClientApp.provider``). Every method
+takes the one lock it shares with the rest of the emulator, so each operation is atomic.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ Duration = float | int | timedelta
 #: How long a user has between opening the authorize URL and answering the consent page.
 PENDING_LIFETIME = 600.0
 
+#: The authorization servers, by the app's ``PROVIDER`` values.
+LEGACY = "workfront"
+IMS = "adobe_ims"
+PROVIDERS = (LEGACY, IMS)
+#: The IMS scope that makes the token endpoint hand out a refresh token.
+OFFLINE_ACCESS = "offline_access"
+
 
 def to_seconds(value: Duration) -> float:
     """Seconds from a number or a ``timedelta``."""
@@ -43,6 +51,16 @@ def workfront_id(*parts: object) -> str:
     """A deterministic 32-hex-digit Workfront ID, so seeded data is the same on every run."""
     seed = ":".join(str(part) for part in parts).encode()
     return hashlib.blake2b(seed, digest_size=16).hexdigest()
+
+
+def ims_subject(user: EmulatedUser) -> str:
+    """The user's Adobe IMS id (``sub``): derived from the username, the same on every run."""
+    return workfront_id("IMS", user.username)[:24].upper() + "@AdobeID"
+
+
+def counter(provider: str, key: str) -> str:
+    """The stats key of ``key`` for a provider: the IMS side's counters are prefixed ``ims_``."""
+    return f"ims_{key}" if provider == IMS else key
 
 
 def add_query(uri: str, params: dict[str, str]) -> str:
@@ -105,6 +123,12 @@ class ClientApp:
     refresh_absolute_expiry: float | None = None
     refresh_inactivity_expiry: float | None = None
     wid: str = ""
+    #: Which authorization server the app is registered with (``LEGACY`` or ``IMS``).
+    provider: str = LEGACY
+    #: IMS only: the scopes the credential may ask for (anything else is ``invalid_scope``).
+    scopes_allowed: tuple[str, ...] = ()
+    #: IMS only: the Adobe org whose Workfront accepts this app's tokens.
+    org_id: str = ""
 
 
 @dataclass
@@ -119,6 +143,8 @@ class PendingAuthorization:
     code_challenge_method: str | None
     created_at: float
     username: str | None = None
+    provider: str = LEGACY
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -133,11 +159,17 @@ class AuthorizationCode:
     code_challenge: str | None
     code_challenge_method: str | None
     used: bool = False
+    provider: str = LEGACY
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass
 class Session:
-    """A Workfront session: the legacy app's access token is one of these."""
+    """An access token: a Workfront session (legacy) or an IMS Bearer token (``bearer``).
+
+    A Workfront session idles out; an IMS access token lives exactly ``expires_in`` seconds.
+    Neither kind is accepted where the other is expected.
+    """
 
     id: str
     username: str
@@ -146,6 +178,7 @@ class Session:
     last_used_at: float
     hard_expires_at: float | None
     alive: bool = True
+    bearer: bool = False
 
 
 @dataclass
@@ -164,6 +197,8 @@ class Grant:
     sessions: set[str] = field(default_factory=set)
     alive: bool = True
     ended_reason: str = ""
+    provider: str = LEGACY
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +214,10 @@ class GrantInfo:
     refresh_count: int
     last_refreshed_at: float
     access_tokens: tuple[str, ...]
+    #: ``"workfront"`` (the legacy app) or ``"adobe_ims"``.
+    provider: str = LEGACY
+    #: The granted IMS scopes (empty for the legacy app).
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +232,16 @@ class SessionInfo:
 
 
 @dataclass(frozen=True)
+class BearerInfo:
+    """Who a live IMS access token belongs to, for the API gateway and userinfo."""
+
+    user: EmulatedUser
+    client_id: str
+    scopes: tuple[str, ...]
+    expires_at: float
+
+
+@dataclass(frozen=True)
 class IssuedTokens:
     """What a successful token request hands out."""
 
@@ -200,6 +249,8 @@ class IssuedTokens:
     refresh_token: str | None
     expires_in: int
     wid: str
+    username: str = ""
+    scopes: tuple[str, ...] = ()
 
     def as_legacy_response(self) -> dict[str, Any]:
         """The documented body of the legacy token endpoint."""
@@ -239,13 +290,17 @@ class GrantStore:
         self.stats = stats
         self.session_idle_timeout = session_idle_timeout
         self._users: dict[str, EmulatedUser] = {}
-        self._clients: dict[str, ClientApp] = {}
+        # By (provider, client id): a legacy app and an IMS credential may share an id.
+        self._clients: dict[tuple[str, str], ClientApp] = {}
         self._pending: dict[str, PendingAuthorization] = {}
         self._codes: dict[str, AuthorizationCode] = {}
         self._grants: dict[str, Grant] = {}
         # Every refresh token ever issued (live or rotated away) -> its grant, for reuse detection.
         self._refresh_index: dict[str, str] = {}
         self._sessions: dict[str, Session] = {}
+
+    def _count(self, provider: str, key: str) -> None:
+        self.stats.add(counter(provider, key))
 
     # Users and clients ---------------------------------------------------------------------
 
@@ -266,26 +321,30 @@ class GrantStore:
             return list(self._users.values())
 
     def add_client(self, client: ClientApp) -> ClientApp:
-        """Register an OAuth2 application."""
+        """Register an OAuth2 application (of its ``provider``)."""
+        if client.provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {client.provider!r}; known: {PROVIDERS}")
         with self.lock:
-            self._clients[client.client_id] = client
+            self._clients[(client.provider, client.client_id)] = client
         return client
 
-    def client(self, client_id: str) -> ClientApp | None:
-        """The application with that client id, if any."""
+    def client(self, client_id: str, provider: str = LEGACY) -> ClientApp | None:
+        """The application of ``provider`` with that client id, if any."""
         with self.lock:
-            return self._clients.get(client_id)
+            return self._clients.get((provider, client_id))
 
-    def add_redirect_uri(self, client_id: str, uri: str) -> None:
-        """Register one more redirect URI (compared exactly, like Workfront)."""
+    def add_redirect_uri(self, client_id: str, uri: str, provider: str = LEGACY) -> None:
+        """Register one more redirect URI (compared exactly, like Workfront and IMS)."""
         with self.lock:
-            client = self._clients[client_id]
+            client = self._clients[(provider, client_id)]
             if uri not in client.redirect_uris:
                 client.redirect_uris.append(uri)
 
-    def authenticate_client(self, client_id: str | None, client_secret: str | None) -> ClientApp:
+    def authenticate_client(
+        self, client_id: str | None, client_secret: str | None, provider: str = LEGACY
+    ) -> ClientApp:
         """The client, when the secret matches; ``OAuthError`` 401 otherwise."""
-        client = self.client(client_id or "")
+        client = self.client(client_id or "", provider)
         if (
             client is None
             or client_secret is None
@@ -304,9 +363,11 @@ class GrantStore:
         state: str | None,
         code_challenge: str | None = None,
         code_challenge_method: str | None = None,
+        provider: str = LEGACY,
+        scopes: tuple[str, ...] = (),
     ) -> PendingAuthorization:
         """Validate an authorize request and remember it server-side until the user decides."""
-        client = self.client(client_id)
+        client = self.client(client_id, provider)
         if client is None:
             raise OAuthError(400, "INVALID_CLIENT", "Unknown client_id.")
         # Exact string comparison, and never a redirect to an unregistered URI.
@@ -323,6 +384,8 @@ class GrantStore:
             code_challenge=code_challenge or None,
             code_challenge_method=code_challenge_method or None,
             created_at=now,
+            provider=provider,
+            scopes=tuple(scopes),
         )
         with self.lock:
             self._pending = {
@@ -351,7 +414,7 @@ class GrantStore:
             pending = self.pending(request_id)
             user = self._users.get(username)
             if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
-                self.stats.add("login_failures")
+                self._count(pending.provider, "login_failures")
                 return None
             pending.username = user.username
             return user
@@ -364,7 +427,7 @@ class GrantStore:
                 raise OAuthError(400, "INVALID_REQUEST", "Log in before answering the consent.")
             del self._pending[request_id]
             if not allow:
-                self.stats.add("consents_denied")
+                self._count(pending.provider, "consents_denied")
                 return pending, None
             code = self.issue_code(
                 client_id=pending.client_id,
@@ -372,6 +435,8 @@ class GrantStore:
                 username=pending.username,
                 code_challenge=pending.code_challenge,
                 code_challenge_method=pending.code_challenge_method,
+                provider=pending.provider,
+                scopes=pending.scopes,
             )
             return pending, code
 
@@ -383,6 +448,8 @@ class GrantStore:
         username: str,
         code_challenge: str | None = None,
         code_challenge_method: str | None = None,
+        provider: str = LEGACY,
+        scopes: tuple[str, ...] = (),
     ) -> str:
         """A fresh authorization code for a user who consented."""
         now = self.clock.now()
@@ -394,6 +461,8 @@ class GrantStore:
             issued_at=now,
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
+            provider=provider,
+            scopes=tuple(scopes),
         )
         with self.lock:
             # Forget codes nobody can use any more so a long demo does not grow without bound.
@@ -403,7 +472,7 @@ class GrantStore:
                 if not value.used and now - value.issued_at < 3600
             }
             self._codes[code.code] = code
-            self.stats.add("codes_issued")
+            self._count(provider, "codes_issued")
         return code.code
 
     # The token endpoint -----------------------------------------------------------------
@@ -415,17 +484,28 @@ class GrantStore:
         code: str | None,
         redirect_uri: str | None,
         code_verifier: str | None = None,
+        check_redirect_uri: bool = True,
     ) -> IssuedTokens:
-        """Trade a code for tokens: once, within its lifetime, with the same redirect URI."""
+        """Trade a code for tokens: once, within its lifetime, with the same redirect URI.
+
+        ``check_redirect_uri=False`` (IMS, whose token request need not repeat it) skips the
+        redirect URI comparison when the request sent none.
+        """
         with self.lock:
             try:
-                record = self._check_code(client, code, redirect_uri, code_verifier)
+                record = self._check_code(
+                    client,
+                    code,
+                    redirect_uri,
+                    code_verifier,
+                    check_redirect_uri=check_redirect_uri or redirect_uri is not None,
+                )
             except OAuthError:
-                self.stats.add("rejected_code_exchanges")
+                self._count(client.provider, "rejected_code_exchanges")
                 raise
             record.used = True
-            self.stats.add("code_exchanges")
-            return self._new_grant(client, record.username, record.redirect_uri)
+            self._count(client.provider, "code_exchanges")
+            return self._new_grant(client, record.username, record.redirect_uri, record.scopes)
 
     def _check_code(
         self,
@@ -433,16 +513,19 @@ class GrantStore:
         code: str | None,
         redirect_uri: str | None,
         code_verifier: str | None,
+        *,
+        check_redirect_uri: bool = True,
     ) -> AuthorizationCode:
         record = self._codes.get(code or "")
         if (
             record is None
             or record.used
             or record.client_id != client.client_id
+            or record.provider != client.provider
             or self.clock.now() - record.issued_at >= client.code_lifetime
         ):
             raise OAuthError(400, "INVALID_GRANT", "Invalid or expired authorization code.")
-        if redirect_uri != record.redirect_uri:
+        if check_redirect_uri and redirect_uri != record.redirect_uri:
             raise OAuthError(400, "INVALID_GRANT", "redirect_uri does not match the authorization.")
         if record.code_challenge is not None and (
             not code_verifier
@@ -451,28 +534,48 @@ class GrantStore:
             raise OAuthError(400, "INVALID_GRANT", "code_verifier does not match the challenge.")
         return record
 
-    def create_grant(self, client: ClientApp, username: str, redirect_uri: str) -> IssuedTokens:
+    def create_grant(
+        self,
+        client: ClientApp,
+        username: str,
+        redirect_uri: str,
+        scopes: tuple[str, ...] = (),
+    ) -> IssuedTokens:
         """Tokens for a user as if they had just consented (tests skip the browser this way)."""
         with self.lock:
             if username not in self._users:
                 raise KeyError(username)
-            return self._new_grant(client, username, redirect_uri)
+            return self._new_grant(client, username, redirect_uri, tuple(scopes))
 
-    def _new_grant(self, client: ClientApp, username: str, redirect_uri: str) -> IssuedTokens:
+    def _new_grant(
+        self, client: ClientApp, username: str, redirect_uri: str, scopes: tuple[str, ...] = ()
+    ) -> IssuedTokens:
         now = self.clock.now()
+        # IMS hands out a refresh token only when offline_access was granted.
+        refreshable = client.provider == LEGACY or OFFLINE_ACCESS in scopes
         grant = Grant(
             id=secrets.token_hex(8),
             client_id=client.client_id,
             username=username,
             redirect_uri=redirect_uri,
             created_at=now,
-            refresh_token=secrets.token_hex(32),
+            refresh_token=_new_refresh_token(client) if refreshable else "",
             refresh_used_at=now,
+            provider=client.provider,
+            scopes=scopes,
         )
         self._grants[grant.id] = grant
-        self._refresh_index[grant.refresh_token] = grant.id
+        if grant.refresh_token:
+            self._refresh_index[grant.refresh_token] = grant.id
         session = self._new_session(client, grant)
-        return IssuedTokens(session.id, grant.refresh_token, client.expires_in, client.wid)
+        return IssuedTokens(
+            session.id,
+            grant.refresh_token or None,
+            client.expires_in,
+            client.wid,
+            username,
+            scopes,
+        )
 
     def refresh(self, client: ClientApp, refresh_token: str | None) -> IssuedTokens:
         """A new session (and, when rotating, a new refresh token) for a live refresh token."""
@@ -480,7 +583,7 @@ class GrantStore:
             try:
                 grant = self._live_grant_for(client, refresh_token or "")
             except OAuthError:
-                self.stats.add("rejected_refreshes")
+                self._count(client.provider, "rejected_refreshes")
                 raise
             now = self.clock.now()
             grant.refresh_used_at = now
@@ -489,23 +592,30 @@ class GrantStore:
             if client.rotate_refresh_tokens:
                 # The old token dies at once; presenting it again is treated as theft.
                 grant.retired_tokens.add(grant.refresh_token)
-                grant.refresh_token = secrets.token_hex(32)
+                grant.refresh_token = _new_refresh_token(client)
                 self._refresh_index[grant.refresh_token] = grant.id
                 returned = grant.refresh_token
             else:
                 returned = grant.refresh_token if client.echo_refresh_token else None
             session = self._new_session(client, grant)
-            self.stats.add("successful_refreshes")
-            return IssuedTokens(session.id, returned, client.expires_in, client.wid)
+            self._count(client.provider, "successful_refreshes")
+            return IssuedTokens(
+                session.id, returned, client.expires_in, client.wid, grant.username, grant.scopes
+            )
 
     def _live_grant_for(self, client: ClientApp, refresh_token: str) -> Grant:
         dead = OAuthError(400, "INVALID_GRANT", "Invalid or expired refresh token.")
         grant = self._grants.get(self._refresh_index.get(refresh_token, ""))
-        if grant is None or grant.client_id != client.client_id or not grant.alive:
+        if (
+            grant is None
+            or grant.client_id != client.client_id
+            or grant.provider != client.provider
+            or not grant.alive
+        ):
             raise dead
         if refresh_token != grant.refresh_token:
             # A rotated-away token came back: someone holds a copy. Kill the whole family.
-            self.stats.add("reuse_detections")
+            self._count(client.provider, "reuse_detections")
             self._end_grant(grant, "refresh token reuse")
             raise dead
         now = self.clock.now()
@@ -524,18 +634,41 @@ class GrantStore:
         for session_id in grant.sessions:
             self._sessions[session_id].alive = False
 
+    def revoke_token(self, client: ClientApp, token: str) -> bool:
+        """End the grant that a refresh or access token belongs to (IMS ``/ims/revoke``).
+
+        ``False`` when the token is unknown or its grant already ended (nothing to do);
+        ``OAuthError`` when it belongs to another client.
+        """
+        with self.lock:
+            grant = self._grants.get(self._refresh_index.get(token, ""))
+            if grant is None:
+                session = self._sessions.get(token)
+                if session is not None and session.grant_id is not None:
+                    grant = self._grants.get(session.grant_id)
+            if grant is None:
+                return False
+            if grant.client_id != client.client_id or grant.provider != client.provider:
+                raise OAuthError(400, "UNAUTHORIZED_CLIENT", "The token belongs to another client.")
+            if not grant.alive:
+                return False
+            self._end_grant(grant, "revoked")
+            return True
+
     # Sessions ------------------------------------------------------------------------------
 
     def _new_session(self, client: ClientApp, grant: Grant) -> Session:
         now = self.clock.now()
+        bearer = client.provider == IMS
         session = Session(
-            id=secrets.token_hex(16),
+            id=_new_access_token(client),
             username=grant.username,
             grant_id=grant.id,
             created_at=now,
             last_used_at=now,
             # A non-zero expires_in is a promise: keep it, on top of the idle timeout.
             hard_expires_at=now + client.expires_in if client.expires_in > 0 else None,
+            bearer=bearer,
         )
         self._sessions[session.id] = session
         grant.sessions.add(session.id)
@@ -546,21 +679,42 @@ class GrantStore:
         if session is None or not session.alive:
             return None
         now = self.clock.now()
-        if now - session.last_used_at >= self.session_idle_timeout or (
-            session.hard_expires_at is not None and now >= session.hard_expires_at
-        ):
+        # An IMS access token does not idle out: it lives exactly expires_in seconds.
+        idled_out = not session.bearer and now - session.last_used_at >= self.session_idle_timeout
+        if idled_out or (session.hard_expires_at is not None and now >= session.hard_expires_at):
             session.alive = False
             return None
         return session
 
     def session_user(self, session_id: str | None) -> EmulatedUser | None:
-        """The user of a live session, extending its idle timeout; ``None`` when not logged in."""
+        """The user of a live session, extending its idle timeout; ``None`` when not logged in.
+
+        Only Workfront sessions count: an IMS access token is not a ``SessionID``.
+        """
         with self.lock:
             session = self._live_session(session_id or "")
-            if session is None:
+            if session is None or session.bearer:
                 return None
             session.last_used_at = self.clock.now()
             return self._users.get(session.username)
+
+    def bearer(self, access_token: str | None) -> BearerInfo | None:
+        """Who a live IMS access token belongs to; ``None`` when unknown, expired or ended."""
+        with self.lock:
+            session = self._live_session(access_token or "")
+            if session is None or not session.bearer:
+                return None
+            grant = self._grants.get(session.grant_id or "")
+            user = self._users.get(session.username)
+            if grant is None or user is None:
+                return None
+            session.last_used_at = self.clock.now()
+            return BearerInfo(
+                user=user,
+                client_id=grant.client_id,
+                scopes=grant.scopes,
+                expires_at=session.hard_expires_at or float("inf"),
+            )
 
     def end_session(self, session_id: str) -> bool:
         """Log a session out; ``False`` when it was not live."""
@@ -608,6 +762,8 @@ class GrantStore:
                     access_tokens=tuple(
                         sid for sid in sorted(grant.sessions) if self._live_session(sid)
                     ),
+                    provider=grant.provider,
+                    scopes=grant.scopes,
                 )
                 for grant in self._grants.values()
                 if grant.alive and username in (None, grant.username)
@@ -623,7 +779,7 @@ class GrantStore:
             ]
 
     def active_sessions(self, username: str | None = None) -> list[SessionInfo]:
-        """Snapshots of live sessions."""
+        """Snapshots of live sessions (Workfront sessions and IMS access tokens)."""
         with self.lock:
             return [
                 SessionInfo(
@@ -636,3 +792,12 @@ class GrantStore:
                 for session in list(self._sessions.values())
                 if username in (None, session.username) and self._live_session(session.id)
             ]
+
+
+def _new_refresh_token(client: ClientApp) -> str:
+    # IMS tokens are long opaque strings; the legacy app's are 64 hex digits.
+    return secrets.token_urlsafe(48) if client.provider == IMS else secrets.token_hex(32)
+
+
+def _new_access_token(client: ClientApp) -> str:
+    return secrets.token_urlsafe(48) if client.provider == IMS else secrets.token_hex(16)

@@ -24,11 +24,30 @@ class Stats(TypedDict):
     unauthenticated_api_calls: int
     logouts: int
     faults_served: dict[str, int]
+    # Adobe IMS: the same counters as above for the IMS side, prefixed ims_, and its own.
+    ims_token_requests: dict[str, int]
+    ims_codes_issued: int
+    ims_code_exchanges: int
+    ims_rejected_code_exchanges: int
+    ims_successful_refreshes: int
+    ims_rejected_refreshes: int
+    ims_reuse_detections: int
+    ims_login_failures: int
+    ims_consents_denied: int
+    ims_revokes: int
+    ims_userinfo_calls: int
+    ims_faults_served: int
+    ims_api_calls: int
+    gateway_errors: dict[str, int]
+
+
+def _grant_types() -> dict[str, int]:
+    return {"authorization_code": 0, "refresh_token": 0, "other": 0}
 
 
 def _empty() -> Stats:
     return {
-        "token_requests": {"authorization_code": 0, "refresh_token": 0, "other": 0},
+        "token_requests": _grant_types(),
         "codes_issued": 0,
         "code_exchanges": 0,
         "rejected_code_exchanges": 0,
@@ -42,6 +61,20 @@ def _empty() -> Stats:
         "unauthenticated_api_calls": 0,
         "logouts": 0,
         "faults_served": {"token": 0, "api": 0},
+        "ims_token_requests": _grant_types(),
+        "ims_codes_issued": 0,
+        "ims_code_exchanges": 0,
+        "ims_rejected_code_exchanges": 0,
+        "ims_successful_refreshes": 0,
+        "ims_rejected_refreshes": 0,
+        "ims_reuse_detections": 0,
+        "ims_login_failures": 0,
+        "ims_consents_denied": 0,
+        "ims_revokes": 0,
+        "ims_userinfo_calls": 0,
+        "ims_faults_served": 0,
+        "ims_api_calls": 0,
+        "gateway_errors": {},
     }
 
 
@@ -64,11 +97,17 @@ class StatsRecorder:
             # TypedDict keys are literal for mypy; the set check above keeps this honest.
             self._stats[key] += amount  # type: ignore[literal-required]
 
-    def token_request(self, grant_type: str | None) -> None:
+    def token_request(self, grant_type: str | None, *, ims: bool = False) -> None:
         """Count a token request under its grant type (``"other"`` for anything else)."""
         key = grant_type if grant_type in ("authorization_code", "refresh_token") else "other"
         with self._lock:
-            self._stats["token_requests"][key] += 1
+            self._stats["ims_token_requests" if ims else "token_requests"][key] += 1
+
+    def gateway_error(self, error_code: str) -> None:
+        """Count an API call the gateway refused, under its ``error_code``."""
+        with self._lock:
+            errors = self._stats["gateway_errors"]
+            errors[error_code] = errors.get(error_code, 0) + 1
 
     def api_call(self, objcode: str | None) -> None:
         """Count a request to the REST API, and under its objCode when it names one."""
@@ -79,9 +118,12 @@ class StatsRecorder:
                 by_code[objcode] = by_code.get(objcode, 0) + 1
 
     def fault(self, channel: str) -> None:
-        """Count an injected fault served on ``"token"`` or ``"api"``."""
+        """Count an injected fault served on ``"token"`` or ``"api"`` (or ``"ims"``)."""
         with self._lock:
-            self._stats["faults_served"][channel] += 1
+            if channel == "ims":
+                self._stats["ims_faults_served"] += 1
+            else:
+                self._stats["faults_served"][channel] += 1
 
     def snapshot(self) -> Stats:
         """A deep copy: later requests do not change it."""

@@ -64,9 +64,12 @@ def test_only_the_sessionid_header_authenticates(emu: WorkfrontEmulator, sid: st
     bearer = requests.get(url, headers={"Authorization": f"Bearer {sid}"}, timeout=5)
     lower_case_header = requests.get(url, headers={"sessionid": sid}, timeout=5)
 
-    for response in (in_query, missing, wrong, bearer):
+    for response in (in_query, missing, wrong):
         assert response.status_code == 401
         assert response.json() == NOT_LOGGED_IN
+    # A Bearer token is Adobe IMS's way in: the gateway wants its API key before anything else.
+    assert bearer.status_code == 403
+    assert bearer.json()["error_code"] == "403003"
     assert lower_case_header.status_code == 200
     assert emu.stats["unauthenticated_api_calls"] == 4
 

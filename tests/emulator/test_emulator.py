@@ -166,6 +166,20 @@ def test_stats_are_a_snapshot_and_reset(emu: WorkfrontEmulator) -> None:
         "unauthenticated_api_calls",
         "logouts",
         "faults_served",
+        "ims_token_requests",
+        "ims_codes_issued",
+        "ims_code_exchanges",
+        "ims_rejected_code_exchanges",
+        "ims_successful_refreshes",
+        "ims_rejected_refreshes",
+        "ims_reuse_detections",
+        "ims_login_failures",
+        "ims_consents_denied",
+        "ims_revokes",
+        "ims_userinfo_calls",
+        "ims_faults_served",
+        "ims_api_calls",
+        "gateway_errors",
     }
 
 
