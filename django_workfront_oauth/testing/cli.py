@@ -16,10 +16,17 @@ from typing import Any, Protocol
 from .emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
+    DEFAULT_IMS_CLIENT_ID,
+    DEFAULT_IMS_CLIENT_SECRET,
+    DEFAULT_IMS_EXPIRES_IN,
+    DEFAULT_IMS_ORG_ID,
+    DEFAULT_IMS_REFRESH_LIFETIME,
+    DEFAULT_IMS_SCOPES,
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
     WorkfrontEmulator,
 )
+from .ims import parse_scopes
 
 DEFAULT_PORT = 8001
 
@@ -48,7 +55,8 @@ def add_arguments(
         value = given.get(dest)
         return fallback if value in (None, "", []) else value
 
-    redirect_uris = default("redirect_uris", None)
+    redirect_uris = default("redirect_uris", [])
+    ims_redirect_uris = default("ims_redirect_uris", [])
     parser.add_argument("--host", default=default("host", "127.0.0.1"), help="address to bind")
     parser.add_argument(
         "--port", type=int, default=default("port", DEFAULT_PORT), help="0 picks a free port"
@@ -59,8 +67,7 @@ def add_arguments(
         "--redirect-uri",
         dest="redirect_uris",
         action="append",
-        required=redirect_uris is None,
-        help="a registered redirect URI, compared exactly (repeat for more)",
+        help="a registered redirect URI of the legacy app, compared exactly (repeat for more)",
     )
     parser.add_argument("--domain", default=default("domain", "acme"))
     parser.add_argument("--lane", default=default("lane", "my"))
@@ -94,16 +101,72 @@ def add_arguments(
         "--refresh-inactivity-expiry", type=float, default=None, help="seconds unused"
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
-    if redirect_uris is not None:
-        parser.set_defaults(redirect_uris=None, default_redirect_uris=list(redirect_uris))
+    ims = parser.add_argument_group(
+        "Adobe IMS", "the Developer Console credential (OAuth Web App), separate from the app above"
+    )
+    ims.add_argument("--ims-client-id", default=default("ims_client_id", DEFAULT_IMS_CLIENT_ID))
+    ims.add_argument(
+        "--ims-client-secret", default=default("ims_client_secret", DEFAULT_IMS_CLIENT_SECRET)
+    )
+    ims.add_argument(
+        "--ims-org-id",
+        default=default("ims_org_id", DEFAULT_IMS_ORG_ID),
+        help="the org id the API wants as x-gw-ims-org-id",
+    )
+    ims.add_argument(
+        "--ims-redirect-uri",
+        dest="ims_redirect_uris",
+        action="append",
+        help="a registered IMS redirect URI: https://, or http:// on loopback (repeatable)",
+    )
+    ims.add_argument(
+        "--ims-scopes",
+        default=",".join(DEFAULT_IMS_SCOPES),
+        help="the scopes the credential may ask for, comma-separated",
+    )
+    ims.add_argument(
+        "--ims-expires-in",
+        type=int,
+        default=DEFAULT_IMS_EXPIRES_IN,
+        help="lifetime of IMS access tokens, in seconds",
+    )
+    ims.add_argument(
+        "--ims-refresh-lifetime",
+        type=float,
+        default=DEFAULT_IMS_REFRESH_LIFETIME.total_seconds(),
+        help="seconds an IMS refresh token lives unused",
+    )
+    parser.set_defaults(
+        redirect_uris=None,
+        default_redirect_uris=list(redirect_uris),
+        ims_redirect_uris=None,
+        default_ims_redirect_uris=list(ims_redirect_uris),
+    )
+
+
+def redirect_uris_of(options: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The legacy app's and the IMS credential's redirect URIs: those given, else the defaults."""
+    return (
+        list(options["redirect_uris"] or options.get("default_redirect_uris") or ()),
+        list(options.get("ims_redirect_uris") or options.get("default_ims_redirect_uris") or ()),
+    )
+
+
+def missing_redirect_uri(options: Mapping[str, Any]) -> str:
+    """The complaint when no redirect URI is registered at all (nobody could be sent back)."""
+    legacy, ims = redirect_uris_of(options)
+    if legacy or ims:
+        return ""
+    return "give at least one --redirect-uri (legacy app) or --ims-redirect-uri (Adobe IMS)"
 
 
 def emulator_from_options(options: Mapping[str, Any]) -> WorkfrontEmulator:
     """An emulator configured from parsed options (``vars(namespace)`` or Django's ``options``)."""
+    redirect_uris, ims_redirect_uris = redirect_uris_of(options)
     return WorkfrontEmulator(
         client_id=options["client_id"],
         client_secret=options["client_secret"],
-        redirect_uris=options["redirect_uris"] or options.get("default_redirect_uris") or (),
+        redirect_uris=redirect_uris,
         domain=options["domain"],
         lane=options["lane"],
         host=options["host"],
@@ -121,6 +184,13 @@ def emulator_from_options(options: Mapping[str, Any]) -> WorkfrontEmulator:
         tasks_per_project=options["tasks_per_project"],
         latency=options["latency"],
         log_requests=not options["quiet"],
+        ims_client_id=options["ims_client_id"],
+        ims_client_secret=options["ims_client_secret"],
+        ims_org_id=options["ims_org_id"],
+        ims_redirect_uris=ims_redirect_uris,
+        ims_scopes_allowed=parse_scopes(options["ims_scopes"]),
+        ims_expires_in=options["ims_expires_in"],
+        ims_refresh_lifetime=options["ims_refresh_lifetime"],
     )
 
 
@@ -130,9 +200,14 @@ def banner(emulator: WorkfrontEmulator) -> list[str]:
         f"Workfront emulator running at {emulator.base_url}",
         f"Workfront login: username {emulator.username!r}, password {emulator.password!r}",
         f"OAuth2 app client_id {emulator.client_id!r}; redirect URIs: "
-        + ", ".join(emulator.redirect_uris),
+        + (", ".join(emulator.redirect_uris) or "none"),
         f"Settings: WORKFRONT_OAUTH_HOST={emulator.base_url} "
         f"WORKFRONT_OAUTH_DOMAIN={emulator.domain} WORKFRONT_OAUTH_LANE={emulator.lane}",
+        f"Adobe IMS client_id {emulator.ims_client_id!r}, org {emulator.ims_org_id!r}; "
+        "redirect URIs: " + (", ".join(emulator.ims_redirect_uris) or "none"),
+        f"IMS settings: WORKFRONT_OAUTH_PROVIDER=adobe_ims "
+        f"WORKFRONT_OAUTH_HOST={emulator.base_url} WORKFRONT_OAUTH_IMS_HOST={emulator.base_url} "
+        f"WORKFRONT_OAUTH_IMS_ORG_ID={emulator.ims_org_id}",
         "Press Ctrl-C to stop.",
     ]
 
@@ -167,8 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m django_workfront_oauth.testing``."""
     parser = argparse.ArgumentParser(
         prog="python -m django_workfront_oauth.testing",
-        description="Run a local Workfront emulator (legacy OAuth2 app and REST API subset).",
+        description="Run a local Workfront emulator (legacy OAuth2 app, Adobe IMS and a REST "
+        "API subset).",
     )
     add_arguments(parser)
     options = vars(parser.parse_args(argv))
+    problem = missing_redirect_uri(options)
+    if problem:
+        parser.error(problem)
     return serve(emulator_from_options(options), sys.stdout)

@@ -2,7 +2,7 @@
 
 Registered through the ``pytest11`` entry point, so this module is imported by every pytest run
 of a project that installs the package: it imports neither Django nor the emulator at import
-time and adds nothing but a marker and two fixtures.
+time and adds nothing but a marker and three fixtures.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def workfront_emulator(request: pytest.FixtureRequest) -> Iterator[WorkfrontEmul
 
     ``@pytest.mark.workfront_emulator(rotate_refresh_tokens=False, ...)`` passes constructor
     arguments. When the test also uses pytest-django's ``live_server``, its callback URL is
-    registered as a redirect URI.
+    registered as a redirect URI of both the legacy app and the IMS credential.
     """
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers(MARKER))):
@@ -47,6 +47,7 @@ def workfront_emulator(request: pytest.FixtureRequest) -> Iterator[WorkfrontEmul
             live_server = request.getfixturevalue("live_server")
             for path in _callback_paths():
                 emulator.add_redirect_uri(f"{live_server.url}{path}")
+                emulator.add_ims_redirect_uri(f"{live_server.url}{path}")
         yield emulator
 
 
@@ -69,6 +70,31 @@ def workfront_settings(workfront_emulator: WorkfrontEmulator, settings: Any) -> 
     redirect_uri = getattr(settings, "WORKFRONT_OAUTH_REDIRECT_URI", "")
     if redirect_uri:
         workfront_emulator.add_redirect_uri(redirect_uri)
+    return workfront_emulator
+
+
+@pytest.fixture
+def workfront_ims_settings(
+    workfront_emulator: WorkfrontEmulator, settings: Any
+) -> WorkfrontEmulator:
+    """Point the app at the emulator's Adobe IMS side; returns the emulator.
+
+    Sets ``PROVIDER = "adobe_ims"``, ``HOST`` and ``IMS_HOST`` (both the emulator's base URL),
+    ``IMS_ORG_ID`` and ``CLIENT_ID``/``CLIENT_SECRET`` (the IMS credential's), through
+    pytest-django's ``settings`` fixture. Registers ``http://testserver<callback path>`` and a
+    configured ``WORKFRONT_OAUTH_REDIRECT_URI`` as IMS redirect URIs.
+    """
+    settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"
+    settings.WORKFRONT_OAUTH_HOST = workfront_emulator.base_url
+    settings.WORKFRONT_OAUTH_IMS_HOST = workfront_emulator.base_url
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = workfront_emulator.ims_org_id
+    settings.WORKFRONT_OAUTH_CLIENT_ID = workfront_emulator.ims_client_id
+    settings.WORKFRONT_OAUTH_CLIENT_SECRET = workfront_emulator.ims_client_secret
+    for path in _callback_paths():
+        workfront_emulator.add_ims_redirect_uri(f"http://testserver{path}")
+    redirect_uri = getattr(settings, "WORKFRONT_OAUTH_REDIRECT_URI", "")
+    if redirect_uri:
+        workfront_emulator.add_ims_redirect_uri(redirect_uri)
     return workfront_emulator
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import selectors
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from django_workfront_oauth.management.commands.workfront_emulator import Command
 from django_workfront_oauth.testing import cli
@@ -296,3 +297,143 @@ def test_main_in_process_until_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
     assert status == 0
     assert out.getvalue().startswith("Workfront emulator running at http://127.0.0.1:")
     assert out.getvalue().endswith("Workfront emulator stopped.\n")
+
+
+def test_the_cli_registers_the_ims_credential(
+    spawn: Callable[..., tuple[subprocess.Popen[str], str]],
+) -> None:
+    process, banner = spawn(
+        "-m",
+        "django_workfront_oauth.testing",
+        "--port", "0",
+        "--ims-client-id", "ims-cli-id",
+        "--ims-client-secret", "ims-cli-secret",
+        "--ims-org-id", "CLIORG@AdobeOrg",
+        "--ims-redirect-uri", OTHER_REDIRECT_URI,
+        "--ims-scopes", "openid,workfront_api",
+        "--ims-expires-in", "600",
+        "--projects", "7",
+        "--quiet",
+    )  # fmt: skip
+    base_url = banner.split()[4]
+
+    session = requests.Session()
+    page = session.get(
+        f"{base_url}/ims/authorize/v2",
+        params={
+            "client_id": "ims-cli-id",
+            "redirect_uri": OTHER_REDIRECT_URI,
+            "scope": "openid,workfront_api",
+            "response_type": "code",
+        },
+        timeout=5,
+    )
+    rid = request_id(page.text)
+    session.post(
+        f"{base_url}/integrations/oauth2/login",
+        data={"request_id": rid, "username": "wfuser", "password": "wfpass"},
+        timeout=5,
+    )
+    answer = session.post(
+        f"{base_url}/integrations/oauth2/consent",
+        data={"request_id": rid, "decision": "allow"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    tokens = requests.post(
+        f"{base_url}/ims/token/v3",
+        data={
+            "grant_type": "authorization_code",
+            "code": query_of(answer.headers["Location"])["code"],
+        },
+        auth=("ims-cli-id", "ims-cli-secret"),
+        timeout=5,
+    ).json()
+    count = requests.get(
+        f"{base_url}/attask/api/v21.0/PROJ/count",
+        headers={
+            "Authorization": f"Bearer {tokens['access_token']}",
+            "x-api-key": "ims-cli-id",
+            "x-gw-ims-org-id": "CLIORG@AdobeOrg",
+        },
+        timeout=5,
+    ).json()
+    offline = session.get(
+        f"{base_url}/ims/authorize/v2",
+        params={
+            "client_id": "ims-cli-id",
+            "redirect_uri": OTHER_REDIRECT_URI,
+            "scope": "openid,offline_access",
+            "response_type": "code",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
+    status, _out, _err = _stop(process, signal.SIGINT)
+
+    assert tokens["expires_in"] == 600
+    assert "refresh_token" not in tokens  # offline_access was not asked for
+    assert count == {"data": {"count": 7}}
+    assert query_of(offline.headers["Location"])["error"] == "invalid_scope"  # not allowed
+    assert status == 0
+    assert (
+        "Adobe IMS client_id 'ims-cli-id', org 'CLIORG@AdobeOrg'; redirect URIs: "
+        + OTHER_REDIRECT_URI
+        in banner
+    )
+    assert (
+        f"IMS settings: WORKFRONT_OAUTH_PROVIDER=adobe_ims WORKFRONT_OAUTH_HOST={base_url} "
+        f"WORKFRONT_OAUTH_IMS_HOST={base_url} WORKFRONT_OAUTH_IMS_ORG_ID=CLIORG@AdobeOrg" in banner
+    )
+    assert "OAuth2 app client_id 'emulator-client-id'; redirect URIs: none" in banner
+    assert "ims-cli-secret" not in banner
+
+
+def test_the_cli_ims_options_and_their_defaults() -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+
+    defaults = cli.emulator_from_options(vars(parser.parse_args(["--redirect-uri", REDIRECT_URI])))
+    given = cli.emulator_from_options(
+        vars(
+            parser.parse_args(
+                [
+                    "--ims-redirect-uri=https://a.example/cb",
+                    "--ims-redirect-uri=https://b.example/cb",
+                    "--ims-scopes=openid AdobeID",
+                    "--ims-refresh-lifetime=60",
+                ]
+            )
+        )
+    )
+
+    assert defaults.ims_client_id == "emulator-ims-client-id"
+    assert defaults.ims_redirect_uris == []
+    assert defaults.ims_expires_in == 86399
+    assert defaults.ims_app.refresh_inactivity_expiry == 14 * 24 * 3600
+    assert given.ims_redirect_uris == ["https://a.example/cb", "https://b.example/cb"]
+    assert given.redirect_uris == []
+    assert given.ims_scopes_allowed == ("openid", "AdobeID")
+    assert given.ims_app.refresh_inactivity_expiry == 60
+    assert cli.missing_redirect_uri({"redirect_uris": None}) != ""
+
+
+def test_the_management_command_takes_ims_defaults_from_adobe_ims_settings(
+    settings: object,
+) -> None:
+    settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"  # type: ignore[attr-defined]
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = "SETORG@AdobeOrg"  # type: ignore[attr-defined]
+    settings.WORKFRONT_OAUTH_REDIRECT_URI = REDIRECT_URI  # type: ignore[attr-defined]
+    parser = Command().create_parser("manage.py", "workfront_emulator")
+
+    emulator = cli.emulator_from_options(vars(parser.parse_args([])))
+
+    assert emulator.ims_client_id == "test-client-id"
+    assert emulator.ims_client_secret == "test-client-secret"
+    assert emulator.ims_org_id == "SETORG@AdobeOrg"
+    assert emulator.ims_redirect_uris == [REDIRECT_URI]
+
+
+def test_the_management_command_needs_a_redirect_uri() -> None:
+    with pytest.raises(CommandError, match="--ims-redirect-uri"):
+        call_command("workfront_emulator", "--port=0", "--quiet")

@@ -66,15 +66,44 @@ def test_workfront_settings_register_a_configured_redirect_uri(
     assert "https://app.example/wf/callback/" in workfront_emulator.redirect_uris
 
 
+def test_workfront_ims_settings_point_the_app_at_the_ims_side(
+    workfront_ims_settings: WorkfrontEmulator,
+) -> None:
+    emu = workfront_ims_settings
+    instance = app_settings.get_instance()
+
+    assert instance.provider == "adobe_ims"
+    assert instance.host == instance.ims_host == emu.base_url
+    assert instance.ims_org_id == emu.ims_org_id
+    assert (instance.client_id, instance.client_secret) == (
+        emu.ims_client_id,
+        emu.ims_client_secret,
+    )
+    assert "http://testserver/workfront/callback/" in emu.ims_redirect_uris
+    assert "http://testserver/workfront/callback/" not in emu.redirect_uris
+
+
+def test_workfront_ims_settings_register_a_configured_redirect_uri(
+    settings: Any, workfront_emulator: WorkfrontEmulator, request: pytest.FixtureRequest
+) -> None:
+    settings.WORKFRONT_OAUTH_REDIRECT_URI = "https://app.example/wf/callback/"
+
+    request.getfixturevalue("workfront_ims_settings")
+
+    assert "https://app.example/wf/callback/" in workfront_emulator.ims_redirect_uris
+
+
 def test_the_settings_are_restored_afterwards() -> None:
     # Runs after the test above: pytest-django's settings fixture undid its changes.
     assert app_settings.get_instance().host == "https://acme.my.workfront.com"
+    assert app_settings.get_instance().provider == "workfront"
 
 
 def test_live_server_callback_is_registered(
     live_server: Any, workfront_emulator: WorkfrontEmulator
 ) -> None:
     assert f"{live_server.url}/workfront/callback/" in workfront_emulator.redirect_uris
+    assert f"{live_server.url}/workfront/callback/" in workfront_emulator.ims_redirect_uris
 
 
 def test_no_callback_route_means_no_extra_redirect_uri(

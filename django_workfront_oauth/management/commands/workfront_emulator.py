@@ -1,7 +1,8 @@
 """``manage.py workfront_emulator``: run the local Workfront emulator until Ctrl-C.
 
 The options are those of ``python -m django_workfront_oauth.testing``; the client id, secret,
-redirect URI, domain and lane default to the project's ``WORKFRONT_OAUTH_*`` settings.
+redirect URI, domain and lane default to the project's ``WORKFRONT_OAUTH_*`` settings, and so do
+the Adobe IMS credential's (``--ims-*``, with ``IMS_ORG_ID``) when ``PROVIDER`` is ``adobe_ims``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_workfront_oauth.testing import cli
 
@@ -29,17 +30,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """The CLI's options, with defaults from the WORKFRONT_OAUTH_* settings."""
         redirect_uri = _setting("REDIRECT_URI")
-        cli.add_arguments(
-            parser,
-            defaults={
-                "client_id": _setting("CLIENT_ID"),
-                "client_secret": _setting("CLIENT_SECRET"),
-                "redirect_uris": [redirect_uri] if redirect_uri else None,
-                "domain": _setting("DOMAIN"),
-                "lane": _setting("LANE"),
-            },
-        )
+        defaults = {
+            "client_id": _setting("CLIENT_ID"),
+            "client_secret": _setting("CLIENT_SECRET"),
+            "redirect_uris": [redirect_uri] if redirect_uri else None,
+            "domain": _setting("DOMAIN"),
+            "lane": _setting("LANE"),
+        }
+        if _setting("PROVIDER") == "adobe_ims":
+            defaults.update(
+                ims_client_id=_setting("CLIENT_ID"),
+                ims_client_secret=_setting("CLIENT_SECRET"),
+                ims_org_id=_setting("IMS_ORG_ID"),
+                ims_redirect_uris=[redirect_uri] if redirect_uri else None,
+            )
+        cli.add_arguments(parser, defaults=defaults)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Serve until SIGINT or SIGTERM."""
+        problem = cli.missing_redirect_uri(options)
+        if problem:
+            raise CommandError(problem)
         cli.serve(cli.emulator_from_options(options), self.stdout)
