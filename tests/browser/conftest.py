@@ -108,20 +108,43 @@ def emulator() -> Iterator[WorkfrontEmulator]:
         yield running
 
 
-@pytest.fixture(params=["client_secret_basic", "client_secret_post"])
+@pytest.fixture(
+    params=[
+        ("workfront", "client_secret_basic"),
+        ("workfront", "client_secret_post"),
+        ("adobe_ims", "client_secret_basic"),
+        ("adobe_ims", "client_secret_post"),
+    ],
+    ids=lambda param: "-".join(param),
+)
 def site(
     request: pytest.FixtureRequest, emulator: WorkfrontEmulator, live_server: Any, settings: Any
 ) -> Any:
-    """The live test site pointed at the emulator, with each token request style in turn."""
+    """The live test site pointed at the emulator: each provider with each token request style.
+
+    ``site.provider`` says which authorization server the site uses: the emulator's legacy
+    OAuth2 app (``"workfront"``) or its Adobe IMS credential (``"adobe_ims"``).
+    """
+    provider, method = request.param
     settings.ROOT_URLCONF = "tests.browser.urls"
     templates = copy.deepcopy(settings.TEMPLATES)
     templates[0]["DIRS"] = [TEMPLATES_DIR]
     settings.TEMPLATES = templates
     settings.WORKFRONT_OAUTH_HOST = emulator.base_url
-    settings.WORKFRONT_OAUTH_CLIENT_ID = emulator.client_id
-    settings.WORKFRONT_OAUTH_CLIENT_SECRET = emulator.client_secret
-    settings.WORKFRONT_OAUTH_DOMAIN = emulator.domain
-    settings.WORKFRONT_OAUTH_LANE = emulator.lane
-    settings.WORKFRONT_OAUTH_TOKEN_AUTH_METHOD = request.param
-    emulator.add_redirect_uri(live_server.url + "/workfront/callback/")
+    settings.WORKFRONT_OAUTH_PROVIDER = provider
+    settings.WORKFRONT_OAUTH_TOKEN_AUTH_METHOD = method
+    callback = live_server.url + "/workfront/callback/"
+    if provider == "adobe_ims":
+        settings.WORKFRONT_OAUTH_IMS_HOST = emulator.base_url
+        settings.WORKFRONT_OAUTH_IMS_ORG_ID = emulator.ims_org_id
+        settings.WORKFRONT_OAUTH_CLIENT_ID = emulator.ims_client_id
+        settings.WORKFRONT_OAUTH_CLIENT_SECRET = emulator.ims_client_secret
+        emulator.add_ims_redirect_uri(callback)
+    else:
+        settings.WORKFRONT_OAUTH_CLIENT_ID = emulator.client_id
+        settings.WORKFRONT_OAUTH_CLIENT_SECRET = emulator.client_secret
+        settings.WORKFRONT_OAUTH_DOMAIN = emulator.domain
+        settings.WORKFRONT_OAUTH_LANE = emulator.lane
+        emulator.add_redirect_uri(callback)
+    live_server.provider = provider
     return live_server
