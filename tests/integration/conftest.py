@@ -98,6 +98,7 @@ def make_emulated_connection(django_user_model: Any, make_connection: Any) -> An
         user = django_user_model.objects.create_user(f"it-user-{next(_usernames)}")
         values: dict[str, Any] = {
             "user": user,
+            "provider": "workfront",
             "host": emulator.base_url,
             "domain": emulator.domain,
             "lane": emulator.lane,
