@@ -1,0 +1,1 @@
+"""Benchmarks of django-workfront-oauth: ``python benchmarks/bench.py`` (see README.rst)."""

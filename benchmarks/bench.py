@@ -1,0 +1,663 @@
+"""Measure django-workfront-oauth against its performance targets, in one run.
+
+``.venv/bin/python benchmarks/bench.py`` starts a private PostgreSQL and Redis (the test runner's
+``private_postgres`` and ``private_redis``), the Workfront emulator in this process and real
+Celery workers, measures, prints a table and writes it to ``benchmarks/LATEST.txt``.
+README.rst beside this file says what each number means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+import run_tests  # noqa: E402  (scripts/run_tests.py: private_postgres, private_redis)
+
+from django_workfront_oauth.testing import WorkfrontEmulator  # noqa: E402
+
+DATABASE = "workfront_oauth_bench"
+SWEEP_TASK = "django_workfront_oauth.tasks.refresh_due_connections"
+LATEST = Path(__file__).resolve().parent / "LATEST.txt"
+
+
+@dataclass
+class Row:
+    """One line of the table: a measure, its value, its target and whether it is met."""
+
+    measure: str
+    value: str
+    target: str
+    met: bool | None
+    detail: str = ""
+
+
+def log(message: str) -> None:
+    print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float, interval: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+# -- setting up --------------------------------------------------------------------------------
+
+
+def create_database(pg_env: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=pg_env["PGHOST"],
+        port=int(pg_env["PGPORT"]),
+        user=pg_env["PGUSER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def make_connections(
+    count: int, prefix: str, *, expired: bool, emulator: WorkfrontEmulator | None
+) -> list[Any]:
+    """``count`` connections of new users; real grants of the emulator, or fake tokens."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from django_workfront_oauth.models import WorkfrontConnection
+
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create(
+        [user_model(username=f"{prefix}-{i}") for i in range(count)], batch_size=1000
+    )
+    now = timezone.now()
+    expires = now - timedelta(minutes=1) if expired else now + timedelta(hours=8)
+    host = os.environ["BENCH_WORKFRONT_HOST"]
+    rows = []
+    for user in users:
+        if emulator is not None:
+            tokens = emulator.issue_tokens()
+        else:
+            fake = uuid.uuid4().hex
+            tokens = {"access_token": f"fake-{fake}", "refresh_token": f"fake-r-{fake}"}
+        rows.append(
+            WorkfrontConnection(
+                user=user,
+                host=host,
+                domain="acme",
+                lane="my",
+                workfront_user_id=f"wf-{user.pk}",
+                access_token=tokens["access_token"],
+                refresh_token=tokens["refresh_token"],
+                token_type="sessionID",
+                access_token_expires_at=expires,
+            )
+        )
+    return WorkfrontConnection.objects.bulk_create(rows, batch_size=1000)
+
+
+def delete_everything() -> None:
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.all().delete()  # cascades to connections and their history
+
+
+# -- SQL queries -------------------------------------------------------------------------------
+
+
+def bench_queries(emulator: WorkfrontEmulator, rounds: int = 20) -> list[Row]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from django_workfront_oauth import services
+    from django_workfront_oauth.models import WorkfrontConnection
+
+    (made,) = make_connections(1, "queries", expired=False, emulator=emulator)
+    conn = WorkfrontConnection.objects.get(pk=made.pk)  # as a view would load it
+    client = conn.client()
+    client.count("PROJ")
+    api_counts = []
+    for _ in range(rounds):
+        with CaptureQueriesContext(connection) as queries:
+            client.count("PROJ")
+        api_counts.append(len(queries))
+
+    refresh_counts = []
+    statements: list[str] = []
+    for _ in range(rounds):
+        WorkfrontConnection.objects.filter(pk=conn.pk).update(
+            access_token_expires_at=timezone.now() - timedelta(minutes=1)
+        )
+        conn.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            services.refresh_connection(conn)
+        statements = [describe_sql(query["sql"]) for query in queries.captured_queries]
+        refresh_counts.append(sum(1 for sql in statements if sql not in TRANSACTION_CONTROL))
+    assert conn.last_refreshed_at is not None
+    delete_everything()
+    api, refresh = max(api_counts), max(refresh_counts)
+    return [
+        Row(
+            "SQL queries per API call, fresh token",
+            str(api),
+            "0",
+            api == 0,
+            f"max of {rounds} calls of client.count('PROJ')",
+        ),
+        Row(
+            "SQL queries per refresh",
+            str(refresh),
+            "<= 4",
+            refresh <= 4,
+            f"max of {rounds} refresh_connection() of an expired connection, "
+            f"not counting BEGIN and COMMIT: {', '.join(statements)}",
+        ),
+    ]
+
+
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+
+
+def describe_sql(sql: str) -> str:
+    """``SELECT ... FOR UPDATE``, ``INSERT INTO <table>``: enough to recognise a statement."""
+    words = sql.split()
+    verb = words[0].upper() if words else "?"
+    if verb in TRANSACTION_CONTROL:
+        return verb
+    if verb == "SET":
+        return " ".join(words[:3])
+    table = next(
+        (word.strip('"').split('"')[0] for word in words if word.startswith('"django')), ""
+    )
+    table = table.replace("django_workfront_oauth_", "")
+    suffix = " FOR UPDATE" if "FOR UPDATE" in sql.upper() else ""
+    return f"{verb} {table}{suffix}".strip()
+
+
+# -- the API client's own cost -----------------------------------------------------------------
+
+
+def interleaved_medians(
+    ours: Callable[[], Any], theirs: Callable[[], Any], pairs: int, warmup: int
+) -> tuple[float, float]:
+    """Median seconds per call of each, run in alternating order pair after pair."""
+    for _ in range(warmup):
+        ours()
+        theirs()
+    timings: dict[Callable[[], Any], list[float]] = {ours: [], theirs: []}
+    for i in range(pairs):
+        # Alternating which goes first, so drift and ordering effects hit both alike.
+        for call in (ours, theirs) if i % 2 == 0 else (theirs, ours):
+            started = time.perf_counter()
+            call()
+            timings[call].append(time.perf_counter() - started)
+    return statistics.median(timings[ours]), statistics.median(timings[theirs])
+
+
+def compare_with_requests(
+    emulator: WorkfrontEmulator, path: str, params: dict[str, Any], pairs: int, warmup: int
+) -> tuple[float, float]:
+    """``connection.client().get(path, **params)`` against a bare ``requests.Session``."""
+    import requests
+
+    from django_workfront_oauth.models import WorkfrontConnection
+
+    (made,) = make_connections(1, f"client-{uuid.uuid4().hex[:6]}", expired=False, emulator=None)
+    tokens = emulator.issue_tokens()
+    WorkfrontConnection.objects.filter(pk=made.pk).update(host=emulator.base_url)
+    conn = WorkfrontConnection.objects.get(pk=made.pk)
+    conn.access_token = tokens["access_token"]
+    client = conn.client()
+    url = f"{client.base_url}/{path}"
+    headers = client.provider.api_headers(conn.access_token)  # the very same headers
+    timeout = client.provider.timeout
+    bare = requests.Session()
+    bare.trust_env = False  # as the app's session: no proxy or .netrc lookups
+
+    def with_client() -> Any:
+        return client.get(path, **params)
+
+    def with_requests() -> Any:
+        response = bare.get(
+            url, params=params or None, headers=headers, timeout=timeout, allow_redirects=False
+        )
+        return response.json()["data"]
+
+    assert with_client() == with_requests()
+    before = emulator.stats
+    medians = interleaved_medians(with_client, with_requests, pairs, warmup)
+    after = emulator.stats
+    assert after["api_calls"] - before["api_calls"] == 2 * (pairs + warmup)
+    assert after["token_requests"] == before["token_requests"]  # no refresh on the way
+    delete_everything()
+    return medians
+
+
+def bench_client(emulator: WorkfrontEmulator, pairs: int, page_pairs: int) -> list[Row]:
+    ours, theirs = compare_with_requests(emulator, "proj/count", {}, pairs, warmup=200)
+    ratio = ours / theirs
+    rows = [
+        Row(
+            "API call time: client / bare requests.Session",
+            f"{ratio:.3f}",
+            "<= 1.05",
+            ratio <= 1.05,
+            f"medians of {pairs:,} interleaved pairs of GET proj/count: client.get() "
+            f"{ours * 1e3:.3f} ms, Session.get().json() {theirs * 1e3:.3f} ms, "
+            "same URL and headers",
+        )
+    ]
+    if page_pairs:
+        log(f"API client vs requests, {page_pairs} pairs of 2,000-row pages")
+        with WorkfrontEmulator(projects=2000) as big:
+            params = {"fields": "*", "$$LIMIT": 2000, "ID_Sort": "asc"}
+            ours, theirs = compare_with_requests(big, "proj/search", params, page_pairs, 5)
+        ratio = ours / theirs
+        rows.append(
+            Row(
+                "API call time, 2,000-row page: client / bare",
+                f"{ratio:.3f}",
+                "<= 1.05",
+                ratio <= 1.05,
+                f"medians of {page_pairs:,} interleaved pairs of GET proj/search (about 1 MB "
+                f"of JSON): client.get() {ours * 1e3:.2f} ms, Session.get().json() "
+                f"{theirs * 1e3:.2f} ms",
+            )
+        )
+    return rows
+
+
+# -- the sweep through a real worker -----------------------------------------------------------
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (all its threads); 0 when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            raw = (entry / "stat").read_text()
+            if int(raw[raw.rindex(")") + 2 :].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of the worker and its pool processes."""
+    return process_cpu_seconds(pid) + sum(process_cpu_seconds(c) for c in children_of(pid))
+
+
+@contextlib.contextmanager
+def celery_worker(pool: str, concurrency: int, workdir: Path) -> Iterator[tuple[int, str]]:
+    """A ``celery worker`` subprocess on the benchmark's queue; yields (pid, queue)."""
+    queue = f"bench-{pool}-{uuid.uuid4().hex[:6]}"
+    ready = workdir / f"ready-{queue}"
+    env = {
+        **os.environ,
+        "BENCH_QUEUE": queue,
+        "BENCH_READY_FILE": str(ready),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "benchmarks.celery_app",
+        "worker",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        "--loglevel=warning",
+        "--hostname",
+        f"{queue}@%h",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    log_path = workdir / f"{queue}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+
+        def is_ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"the worker died:\n{log_path.read_text()[-3000:]}")
+            return ready.exists()
+
+        wait_until(is_ready, timeout=120, interval=0.1, what=f"the {pool} worker")
+        yield process.pid, queue
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def bench_worker_sweep(
+    emulator: WorkfrontEmulator,
+    workdir: Path,
+    *,
+    pool: str,
+    concurrency: int,
+    count: int,
+    latency: float,
+) -> list[Row]:
+    from celery import Celery
+    from django.utils import timezone
+
+    from django_workfront_oauth.models import WorkfrontConnection
+
+    log(f"sweep: {count} connections, {pool} pool x{concurrency}, {latency * 1e3:.0f} ms latency")
+    warm = make_connections(2 * concurrency, f"warm-{pool}", expired=True, emulator=emulator)
+    measured = make_connections(count, f"sweep-{pool}", expired=False, emulator=emulator)
+    measured_ids = [made.pk for made in measured]
+    emulator.token_latency = latency
+    try:
+        with celery_worker(pool, concurrency, workdir) as (pid, queue):
+            producer = Celery(
+                "bench-producer", broker=os.environ["BENCH_REDIS_URL"], set_as_current=False
+            )
+            producer.conf.task_default_queue = queue
+
+            def refreshed_since(since: datetime) -> int:
+                return WorkfrontConnection.objects.filter(last_refreshed_at__gte=since).count()
+
+            # Warm up: every pool process has run a refresh before the clock starts.
+            since = timezone.now()
+            producer.send_task(SWEEP_TASK)
+            wait_until(
+                lambda: refreshed_since(since) >= len(warm),
+                timeout=60,
+                interval=0.05,
+                what="the warm-up sweep",
+            )
+            time.sleep(1.0)
+
+            WorkfrontConnection.objects.filter(pk__in=measured_ids).update(
+                access_token_expires_at=timezone.now() - timedelta(minutes=1)
+            )
+            stats_before = emulator.stats
+            cpu_before = tree_cpu_seconds(pid)
+            since = timezone.now()
+            started = time.perf_counter()
+            producer.send_task(SWEEP_TASK)
+            lower_bound = count * latency / concurrency
+            wait_until(
+                lambda: refreshed_since(since) >= count,
+                timeout=lower_bound * 4 + 60,
+                interval=0.05,
+                what=f"{count} refreshes",
+            )
+            elapsed = time.perf_counter() - started
+            time.sleep(0.5)  # the last tasks' acknowledgements
+            cpu = tree_cpu_seconds(pid) - cpu_before
+            stats_after = emulator.stats
+            producer.close()
+    finally:
+        emulator.token_latency = 0
+    requests_made = (
+        stats_after["token_requests"]["refresh_token"]
+        - stats_before["token_requests"]["refresh_token"]
+    )
+    successes = stats_after["successful_refreshes"] - stats_before["successful_refreshes"]
+    reuse = stats_after["reuse_detections"] - stats_before["reuse_detections"]
+    if requests_made != count or successes != count or reuse != 0:
+        raise RuntimeError(
+            f"the sweep was not clean: {requests_made} token requests, {successes} successes, "
+            f"{reuse} reuse detections for {count} connections"
+        )
+    delete_everything()
+    ratio = elapsed / lower_bound
+    per_refresh = cpu / count * 1e3
+    budget = (os.cpu_count() or 1) * lower_bound / count * 1e3
+    return [
+        Row(
+            f"sweep time / lower bound ({pool} pool)",
+            f"{ratio:.3f}",
+            "<= 1.25",
+            ratio <= 1.25,
+            f"{count:,} due connections, {latency * 1e3:.0f} ms token latency, concurrency "
+            f"{concurrency}: {elapsed:.2f} s vs {count:,} x {latency:g} s / {concurrency} = "
+            f"{lower_bound:.2f} s; each refreshed exactly once, 0 reuse detections",
+        ),
+        Row(
+            f"worker CPU per refresh ({pool} pool)",
+            f"{per_refresh:.1f} ms",
+            f"<= {budget:.0f} ms",
+            per_refresh <= budget,
+            f"{cpu:.2f} s of CPU in the worker and its pool for {count:,} refreshes (the sweep "
+            f"task's dispatching included); the budget is {os.cpu_count()} CPUs x the lower "
+            f"bound / {count:,}",
+        ),
+    ]
+
+
+# -- the sweep's memory ------------------------------------------------------------------------
+
+
+def bench_sweep_memory(sizes: list[int]) -> list[Row]:
+    from django_workfront_oauth import services
+    from django_workfront_oauth.models import WorkfrontConnection
+
+    def noop(pk: int) -> None:
+        return None
+
+    peaks: dict[int, int] = {}
+    made = 0
+    for size in sorted(sizes):
+        log(f"sweep memory at {size:,} due connections")
+        make_connections(size - made, f"memory-{size}", expired=True, emulator=None)
+        made = size
+        assert WorkfrontConnection.objects.count() == size
+        services.sweep(dispatch=noop)  # first use: query compilation, imports
+        gc.collect()
+        tracemalloc.start()
+        counts = services.sweep(dispatch=noop)
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert counts["due"] == counts["dispatched"] == size, counts
+        peaks[size] = peak
+    # For comparison: holding every due ID in a list at the largest size.
+    from django_workfront_oauth.services import due_connections
+
+    tracemalloc.start()
+    ids = list(due_connections().values_list("pk", flat=True))
+    _current, listed = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del ids
+    delete_everything()
+    smallest, largest = min(peaks), max(peaks)
+    rows = []
+    for size, peak in sorted(peaks.items()):
+        if size == smallest:
+            rows.append(
+                Row(
+                    f"sweep peak memory, {size:,} due",
+                    f"{peak / 1024:.0f} KiB",
+                    "(reference)",
+                    None,
+                    "tracemalloc around services.sweep(dispatch=no-op)",
+                )
+            )
+        else:
+            growth = peak / peaks[smallest]
+            rows.append(
+                Row(
+                    f"sweep peak memory, {size:,} due",
+                    f"{peak / 1024:.0f} KiB",
+                    f"<= 1.5 x {smallest:,}",
+                    growth <= 1.5,
+                    f"x{growth:.2f} for {size // smallest}x the rows (flat: IDs are streamed); "
+                    f"a list of the {largest:,} IDs alone would peak at {listed / 1024:.0f} KiB",
+                )
+            )
+    return rows
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def render(rows: list[Row], header: list[str]) -> str:
+    widths = [
+        max(len(row.measure) for row in rows),
+        max(len(row.value) for row in rows),
+        max(len(row.target) for row in rows),
+    ]
+    lines = [*header, ""]
+    title = f"{'measure':<{widths[0]}}  {'value':>{widths[1]}}  {'target':<{widths[2]}}  met"
+    lines += [title, "-" * len(title)]
+    for row in rows:
+        met = "-" if row.met is None else ("yes" if row.met else "NO")
+        measure, value, target = row.measure, row.value, row.target
+        lines.append(f"{measure:<{widths[0]}}  {value:>{widths[1]}}  {target:<{widths[2]}}  {met}")
+        if row.detail:
+            lines.append(f"    {row.detail}")
+    return "\n".join(lines)
+
+
+def versions() -> str:
+    import celery
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0].split()[0]
+    redis_version = "?"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(
+            ["redis-server", "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
+        redis_version = next(
+            (part[2:] for part in out.split() if part.startswith("v=")), redis_version
+        )
+    return (
+        f"Python {platform.python_version()}, Django {django.get_version()}, "
+        f"Celery {celery.__version__}, PostgreSQL {pg_version}, Redis {redis_version}, "
+        f"{os.cpu_count()} CPUs ({platform.machine()})"
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=1000, help="connections to sweep")
+    parser.add_argument("--latency", type=float, default=0.2, help="token endpoint latency (s)")
+    parser.add_argument("--concurrency", type=int, default=16, help="worker concurrency")
+    parser.add_argument(
+        "--pools", default="prefork,threads", help="worker pools to measure, comma-separated"
+    )
+    parser.add_argument("--pairs", type=int, default=2000, help="interleaved API call pairs")
+    parser.add_argument(
+        "--page-pairs", type=int, default=60, help="interleaved pairs of 2,000-row pages (0: skip)"
+    )
+    parser.add_argument(
+        "--memory-sizes", default="1000,10000", help="due connections for the memory measure"
+    )
+    parser.add_argument("--output", type=Path, default=LATEST, help="where to write the table")
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+
+    with tempfile.TemporaryDirectory(prefix="workfront-oauth-bench-") as tmp:
+        workdir = Path(tmp)
+        with (
+            run_tests.private_postgres(workdir) as pg_env,
+            run_tests.private_redis(workdir) as redis_env,
+        ):
+            if not pg_env or not redis_env:
+                print("The benchmark needs PostgreSQL's binaries and redis-server.")
+                return 2
+            os.environ.update(pg_env)
+            os.environ["BENCH_REDIS_URL"] = redis_env["WORKFRONT_TEST_REDIS_URL"]
+            os.environ["BENCH_DATABASE"] = DATABASE
+            os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+            create_database(pg_env)
+            with WorkfrontEmulator(projects=10, rotate_refresh_tokens=True) as emulator:
+                os.environ["BENCH_WORKFRONT_HOST"] = emulator.base_url
+                os.environ["BENCH_WORKFRONT_CLIENT_ID"] = emulator.client_id
+                os.environ["BENCH_WORKFRONT_CLIENT_SECRET"] = emulator.client_secret
+
+                import django
+                from django.core.management import call_command
+
+                django.setup()
+                call_command("migrate", verbosity=0)
+                stack = versions()
+
+                rows: list[Row] = []
+                log("SQL queries")
+                rows += bench_queries(emulator)
+                log(f"API client vs requests, {args.pairs} pairs")
+                rows += bench_client(emulator, args.pairs, args.page_pairs)
+                for pool in [p.strip() for p in args.pools.split(",") if p.strip()]:
+                    rows += bench_worker_sweep(
+                        emulator,
+                        workdir,
+                        pool=pool,
+                        concurrency=args.concurrency,
+                        count=args.connections,
+                        latency=args.latency,
+                    )
+                sizes = [int(size) for size in args.memory_sizes.split(",")]
+                rows += bench_sweep_memory(sizes)
+                from django.db import connections
+
+                connections.close_all()
+
+    when = datetime.now(dt_timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"django-workfront-oauth benchmark, {when}, {time.monotonic() - began:.0f} s",
+        stack,
+    ]
+    report = render(rows, header)
+    print(report)
+    args.output.write_text(report + "\n")
+    return 0 if all(row.met is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
