@@ -4,6 +4,9 @@
 Prepares the database and a demo user, then runs three processes until Ctrl-C (or SIGTERM):
 the Workfront emulator, a Celery worker with the beat scheduler (embedded broker by default),
 and the site on http://127.0.0.1:8000/. Their output is shown with a prefix per process.
+
+``DEMO_PROVIDER=adobe_ims make demo`` connects through the emulator's Adobe IMS side instead of
+the legacy Workfront OAuth2 app (it sets ``WORKFRONT_OAUTH_PROVIDER`` for the site and worker).
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ env = environ.Env(
     DEMO_EMULATOR_PORT=(int, 8001),
     DEMO_USERNAME=(str, "demo"),
     DEMO_PASSWORD=(str, "demo"),
+    # Empty: WORKFRONT_OAUTH_PROVIDER decides (the example settings' default: "workfront").
+    DEMO_PROVIDER=(str, ""),
 )
 
+PROVIDERS = ("workfront", "adobe_ims")
 LOOPBACK = "127.0.0.1"
 WORKFRONT_USERNAME, WORKFRONT_PASSWORD = "wfuser", "wfpass"  # the emulator's user
 STARTUP_TIMEOUT = 60.0  # seconds for a child to get ready
@@ -108,6 +114,8 @@ def prepare_database(username: str, password: str) -> dict:
     values = {
         name: getattr(settings, name)
         for name in (
+            "WORKFRONT_OAUTH_PROVIDER",
+            "WORKFRONT_OAUTH_IMS_ORG_ID",
             "WORKFRONT_OAUTH_CLIENT_ID",
             "WORKFRONT_OAUTH_CLIENT_SECRET",
             "WORKFRONT_OAUTH_DOMAIN",
@@ -201,12 +209,15 @@ def wait_until_ready(child: Child, stop: threading.Event, port: int | None) -> b
 def banner(site_url: str, emulator_url: str, username: str, password: str, config: dict) -> None:
     """Say what to open and how to log in."""
     schedule = config["CELERY_BEAT_SCHEDULE"]["workfront-oauth-refresh"]["schedule"]
+    ims = config["WORKFRONT_OAUTH_PROVIDER"] == "adobe_ims"
+    server = "Adobe IMS" if ims else "Workfront's legacy OAuth2 app"
     for line in (
         "=" * 72,
         f"The demo is running. Open {site_url}",
         f"  Site login:      username {username!r}, password {password!r} (also for /admin/)",
-        f"  Workfront login: username {WORKFRONT_USERNAME!r}, password {WORKFRONT_PASSWORD!r}"
-        f" (the emulator at {emulator_url}), then Allow",
+        f"  Provider:        {config['WORKFRONT_OAUTH_PROVIDER']} ({server})",
+        f"  {'Adobe ID login:' if ims else 'Workfront login:'} username {WORKFRONT_USERNAME!r},"
+        f" password {WORKFRONT_PASSWORD!r} (the emulator at {emulator_url}), then Allow",
         f"  Tokens are assumed to last {config['WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME']} s;"
         f" Celery beat refreshes them {config['WORKFRONT_OAUTH_REFRESH_MARGIN']} s before"
         f" expiry (sweep every {schedule:g} s).",
@@ -229,14 +240,27 @@ def main() -> int:
             say("DEMO_EMULATOR_PORT (in the environment or in example_project/.env).")
             return 1
 
+    provider = env("DEMO_PROVIDER")
+    if provider and provider not in PROVIDERS:
+        say(f"DEMO_PROVIDER must be one of {', '.join(PROVIDERS)}, not {provider!r}.")
+        return 1
+    if provider:
+        # For the site and the worker too: they read it through the example settings.
+        os.environ["WORKFRONT_OAUTH_PROVIDER"] = provider
+
     site_url = f"http://{LOOPBACK}:{port}/"
     emulator_url = f"http://{LOOPBACK}:{emulator_port}"
-    # The demo always talks to its own emulator, whatever .env says about the host.
+    # The demo always talks to its own emulator, whatever .env says about the hosts: it is
+    # both the Workfront instance and, for adobe_ims, the IMS server.
     os.environ["WORKFRONT_OAUTH_HOST"] = emulator_url
+    os.environ["WORKFRONT_OAUTH_IMS_HOST"] = emulator_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
     os.environ["PYTHONUNBUFFERED"] = "1"  # children's lines arrive as they are written
     sys.path.insert(0, str(HERE))
     config = prepare_database(username, password)
+    if config["WORKFRONT_OAUTH_PROVIDER"] not in PROVIDERS:
+        say(f"WORKFRONT_OAUTH_PROVIDER must be one of {', '.join(PROVIDERS)}.")
+        return 1
     redirect_uri = config["WORKFRONT_OAUTH_REDIRECT_URI"] or f"{site_url}workfront/callback/"
 
     python = sys.executable
@@ -250,6 +274,13 @@ def main() -> int:
         "--lane", config["WORKFRONT_OAUTH_LANE"],
         "--username", WORKFRONT_USERNAME,
         "--password", WORKFRONT_PASSWORD,
+        # The same credential registered with the emulator's Adobe IMS side, so that either
+        # provider works; its tokens are as short-lived as the demo assumes (real IMS: 24 h).
+        "--ims-client-id", config["WORKFRONT_OAUTH_CLIENT_ID"],
+        "--ims-client-secret", config["WORKFRONT_OAUTH_CLIENT_SECRET"],
+        "--ims-org-id", config["WORKFRONT_OAUTH_IMS_ORG_ID"],
+        "--ims-redirect-uri", redirect_uri,
+        "--ims-expires-in", str(int(config["WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME"])),
     ]  # fmt: skip
     worker = [python, "-m", "celery", "-A", "example", "worker", "-B", "--loglevel=info"]
     site = [python, "manage.py", "runserver", f"{LOOPBACK}:{port}", "--noreload", "--insecure"]

@@ -21,7 +21,21 @@ env = environ.Env(
     FIELD_ENCRYPTION_KEY=str,  # required: a Fernet key; `make demo` writes a fresh one
     CELERY_BROKER_URL=(str, "filesystem://"),
     CELERY_REFRESH_SCHEDULE=(float, 60.0),
+    WORKFRONT_OAUTH_PROVIDER=(str, "workfront"),
     WORKFRONT_OAUTH_HOST=(str, "http://127.0.0.1:8001"),
+    WORKFRONT_OAUTH_IMS_HOST=(str, "http://127.0.0.1:8001"),
+    WORKFRONT_OAUTH_IMS_ORG_ID=(str, "0123456789ABCDEF01234567@AdobeOrg"),
+    WORKFRONT_OAUTH_SCOPES=(
+        list,
+        [
+            "openid",
+            "AdobeID",
+            "offline_access",
+            "read_organizations",
+            "additional_info.projectedProductContext",
+            "workfront_api",
+        ],
+    ),
     WORKFRONT_OAUTH_DOMAIN=(str, "acme"),
     WORKFRONT_OAUTH_LANE=(str, "my"),
     WORKFRONT_OAUTH_CLIENT_ID=(str, "example-client-id"),
@@ -100,7 +114,13 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
 
 # django-workfront-oauth: the defaults point at the local emulator (python -m
 # django_workfront_oauth.testing), with short token lifetimes so refreshes show within minutes.
+# PROVIDER picks the authorization server: "workfront" (the legacy OAuth2 app) or "adobe_ims";
+# the emulator is both, so IMS_HOST and HOST are the same address here.
+WORKFRONT_OAUTH_PROVIDER = env("WORKFRONT_OAUTH_PROVIDER")
 WORKFRONT_OAUTH_HOST = env("WORKFRONT_OAUTH_HOST")
+WORKFRONT_OAUTH_IMS_HOST = env("WORKFRONT_OAUTH_IMS_HOST")
+WORKFRONT_OAUTH_IMS_ORG_ID = env("WORKFRONT_OAUTH_IMS_ORG_ID")
+WORKFRONT_OAUTH_SCOPES = env("WORKFRONT_OAUTH_SCOPES")
 WORKFRONT_OAUTH_DOMAIN = env("WORKFRONT_OAUTH_DOMAIN")
 WORKFRONT_OAUTH_LANE = env("WORKFRONT_OAUTH_LANE")
 WORKFRONT_OAUTH_CLIENT_ID = env("WORKFRONT_OAUTH_CLIENT_ID")
