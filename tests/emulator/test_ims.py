@@ -870,3 +870,51 @@ def test_the_counters_of_a_whole_ims_life(emu: WorkfrontEmulator, ims: IMSBrowse
     emu.reset_stats()
     assert emu.stats["ims_token_requests"]["refresh_token"] == 0
     assert emu.stats["gateway_errors"] == {}
+
+
+def test_an_unsupported_pkce_method_goes_back_as_invalid_request(ims: IMSBrowser) -> None:
+    response = ims.authorize(code_challenge="c", code_challenge_method="S512", state="s")
+
+    query = query_of(response.headers["Location"])
+    assert (query["error"], query["state"]) == ("invalid_request", "s")
+
+
+@pytest.mark.parametrize(
+    ("uri", "allowed"),
+    [
+        ("http://[::1]:8000/cb", True),
+        ("http://localhost:8000/cb", True),
+        ("http://app.localhost/cb", True),
+        ("http://testserver/workfront/callback/", True),
+        ("http://127.0.0.2/cb", True),
+        ("https://anything.example/cb", True),
+        ("http://10.0.0.1/cb", False),
+        ("ftp://127.0.0.1/cb", False),
+        ("http://127.example/cb", False),
+    ],
+)
+def test_which_redirect_uris_may_be_plain_http(uri: str, allowed: bool) -> None:
+    from django_workfront_oauth.testing.ims import redirect_uri_allowed
+
+    assert redirect_uri_allowed(uri) is allowed
+
+
+def test_revoke_and_userinfo_answer_other_methods_with_405(emu: WorkfrontEmulator) -> None:
+    revoke = requests.get(emu.ims_revoke_url, timeout=TIMEOUT)
+    userinfo = requests.put(emu.ims_userinfo_url, timeout=TIMEOUT)
+
+    assert revoke.status_code == userinfo.status_code == 405
+    assert _error(revoke) == _error(userinfo) == "invalid_request"
+
+
+@pytest.mark.parametrize("header", ["Basic !!!", "Basic " + base64.b64encode(b"no-colon").decode()])
+def test_malformed_basic_credentials(emu: WorkfrontEmulator, header: str) -> None:
+    response = requests.post(
+        emu.ims_token_url,
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        headers={"Authorization": header},
+        timeout=TIMEOUT,
+    )
+
+    assert response.status_code == 401
+    assert _error(response) == "invalid_client"
