@@ -279,3 +279,21 @@ def test_moving_from_the_legacy_app_to_ims(
     assert after.pk == before.pk  # one connection per user and instance
     assert [grant.provider for grant in emu.active_grants()].count("adobe_ims") == 1
     assert emu.stats["ims_api_calls"] == 2  # identity, then the count: Bearer, not SessionID
+
+
+def test_a_scope_ims_does_not_allow_comes_back_as_invalid_scope(
+    workfront_ims_settings: WorkfrontEmulator, site_client: Client, settings: Any
+) -> None:
+    emu = workfront_ims_settings
+    settings.WORKFRONT_OAUTH_SCOPES = "openid,AdobeID,offline_access,workfront_api,made_up"
+    start = site_client.post(reverse("workfront_oauth:authorize"))
+
+    answer = requests.get(start["Location"], allow_redirects=False, timeout=TIMEOUT)
+    callback = urlsplit(answer.headers["Location"])
+    response = site_client.get(f"{callback.path}?{callback.query}")
+
+    assert query_of(answer.headers["Location"])["error"] == "invalid_scope"
+    assert response.status_code == 400
+    assert "not allowed the access it asked for" in response.content.decode()
+    assert not WorkfrontConnection.objects.exists()
+    assert emu.stats["ims_token_requests"]["authorization_code"] == 0
