@@ -22,6 +22,7 @@
 | E016  | IMS_HOST is not an https:// base URL (http:// only on loopback) |
 | W004  | adobe_ims and SCOPES lacks offline_access: no refresh token, 24-hour connections |
 | W005  | adobe_ims and REDIRECT_URI is not https:// (IMS requires it, even for localhost) |
+| W006  | adobe_ims and SCOPES lacks openid: IMS's userinfo cannot say who the user is |
 """
 
 from __future__ import annotations
@@ -207,6 +208,16 @@ def _check_ims(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[Che
                 hint="Add offline_access to the scopes here and to the credential in Adobe "
                 "Developer Console.",
                 id=ID("W004"),
+            )
+        )
+    if "openid" not in scopes:
+        messages.append(
+            Warning(
+                f"{_setting_name(name, 'SCOPES')} lacks openid: Adobe IMS's userinfo, which "
+                "identifies the user when they connect, then refuses the token.",
+                hint="Add openid to the scopes here and to the credential in Adobe Developer "
+                "Console.",
+                id=ID("W006"),
             )
         )
     if redirect_uri and urlsplit(redirect_uri).scheme != "https":

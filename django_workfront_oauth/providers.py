@@ -206,6 +206,14 @@ class OAuthProvider(ABC):
         body = json_or_none(response)
         code = self.error_detail(response, body)
         detail = f" ({code})" if code else ""
+        if code.split(",")[0] == "invalid_client":
+            # Our own credentials were refused: a setting to fix, not a reason to give up on
+            # every user's grant. Status and tokens stay as they are.
+            raise WorkfrontUnavailable(
+                f"The token endpoint {where} refused this site's client credentials: HTTP "
+                f"{status}{detail}. Check WORKFRONT_OAUTH_CLIENT_ID and "
+                "WORKFRONT_OAUTH_CLIENT_SECRET."
+            )
         if status in (400, 401):
             raise ReauthorizationRequired(
                 f"The token endpoint {where} refused the {grant}: HTTP {status}{detail}."

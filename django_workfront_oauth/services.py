@@ -181,6 +181,16 @@ def complete_authorization(
     identity = provider.identify(host=pending.host, access_token=tokens.access_token)
     domain, lane = provider.callback_identity(params)
     now = timezone.now()
+    replaced = (
+        WorkfrontConnection.objects.without_tokens()
+        .filter(user=request.user.pk, instance=instance.name)
+        .exclude(provider=instance.provider)
+        .first()
+    )
+    if replaced is not None:
+        # The instance moved to another provider (legacy to IMS): the row is reused, but the
+        # old grant is ended first, as when a legacy connection is retired.
+        end_session(replaced)
     # Without loading the old tokens: a row written with a lost key is repaired, not fatal.
     connection, created = WorkfrontConnection.objects.without_tokens().update_or_create(
         user=request.user,
@@ -420,6 +430,10 @@ def _refresh_locked(
         # Someone refreshed while we waited for the lock.
         return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
     if not connection.refresh_token:
+        if rejected_access_token is not None:
+            return _require_reauthorization(
+                connection, "Workfront refused the access token and there is no refresh token.", now
+            )
         if not connection.is_expired(now):
             # Nothing to refresh with, but the access token still works.
             return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
@@ -598,18 +612,26 @@ def trim_refresh_log(keep: int = RefreshLog.HISTORY_PER_CONNECTION) -> int:
 # -- disconnect ------------------------------------------------------------------------------
 
 
-def disconnect(connection: WorkfrontConnection) -> None:
-    """End the Workfront session if we can (best effort), then delete the connection."""
+def end_session(connection: WorkfrontConnection) -> bool:
+    """End the connection's session or grant at its server, best effort; True if it ended."""
     try:
         access_token, refresh_token = connection.access_token, connection.refresh_token
-        if app_settings.has_instance(connection.instance):
-            provider = get_provider(connection.get_instance_settings(), connection.provider)
-            provider.end_session(
-                host=connection.host, access_token=access_token, refresh_token=refresh_token
-            )
-    except (WorkfrontOAuthError, TokenDecryptionError, ValueError) as err:
+        if not app_settings.has_instance(connection.instance):
+            return False
+        provider = get_provider(connection.get_instance_settings(), connection.provider)
+        provider.end_session(
+            host=connection.host, access_token=access_token, refresh_token=refresh_token
+        )
+    except (WorkfrontOAuthError, ValueError) as err:
         # ValueError: a provider this version does not know (a row from a newer version).
         logger.info("Could not end the Workfront session of connection %s: %s", connection.pk, err)
+        return False
+    return True
+
+
+def disconnect(connection: WorkfrontConnection) -> None:
+    """End the Workfront session if we can (best effort), then delete the connection."""
+    end_session(connection)
     pk = connection.pk
     connection.delete()
     connection.pk = pk  # receivers may want to know which row it was

@@ -138,10 +138,21 @@ def callback(request: HttpRequest) -> HttpResponse:
             _("Workfront refused the sign-in, which may have expired. Please try again."),
             400,
         )
-    except (WorkfrontUnavailable, WorkfrontAPIError) as err:
+    except WorkfrontUnavailable as err:
         logger.warning("Could not complete a Workfront connection: %s", err)
         return _callback_error(
             request, _("Workfront could not be reached. Please try again in a few minutes."), 502
+        )
+    except WorkfrontAPIError as err:
+        logger.warning("Workfront would not say who the user is: %s", err)
+        return _callback_error(
+            request,
+            _(
+                "Workfront did not tell us which account you signed in with. If this happens "
+                "again, please tell the site's administrators: the connection's settings may "
+                "need attention."
+            ),
+            502,
         )
     messages.success(request, _("Your Workfront account is connected."), fail_silently=True)
     instance = app_settings.get_instance(result.connection.instance)

@@ -14,7 +14,11 @@ from django.utils import timezone
 from django_workfront_oauth import services
 from django_workfront_oauth.checks import check_settings
 from django_workfront_oauth.conf import app_settings
-from django_workfront_oauth.exceptions import ReauthorizationRequired, WorkfrontAPIError
+from django_workfront_oauth.exceptions import (
+    ReauthorizationRequired,
+    WorkfrontAPIError,
+    WorkfrontUnavailable,
+)
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.providers import AdobeIMSProvider, get_provider
 from tests.conftest import HOST
@@ -421,3 +425,56 @@ def test_check_ims_instance_gets_no_legacy_warning(settings: Any) -> None:
     settings.WORKFRONT_OAUTH_IMS_ORG_ID = ORG
     found = ids(settings)
     assert "W002" not in found and "E014" not in found
+
+
+def test_check_ims_scopes_without_openid(settings: Any) -> None:
+    assert "W006" in ids(settings, SCOPES="AdobeID,offline_access,workfront_api")
+    assert "W006" not in ids(settings)
+
+
+def test_refused_client_credentials_leave_the_connection_alone(
+    make_connection: Any, workfront_http: Any
+) -> None:
+    """A wrongly rotated CLIENT_SECRET is the site's problem, not every user's."""
+    connection = adobe_connection(
+        make_connection, access_token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    workfront_http.mock.post(f"{IMS}/ims/token/v3", status=401, json={"error": "invalid_client"})
+    with pytest.raises(WorkfrontUnavailable, match="WORKFRONT_OAUTH_CLIENT_SECRET"):
+        services.refresh_connection(connection)
+    row = WorkfrontConnection.objects.get(pk=connection.pk)
+    assert row.status == WorkfrontConnection.Status.ACTIVE
+    assert row.refresh_token == "ims-stored-refresh"
+
+
+def test_instance_moved_to_ims_ends_the_old_legacy_session_on_reconnect(
+    user_client: Client, make_connection: Any, workfront_http: Any, ims: Any, settings: Any
+) -> None:
+    legacy = make_connection()  # the default instance, on the legacy provider
+    settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = ORG
+    response = user_client.post(reverse("workfront_oauth:authorize"))
+    state = dict(parse_qsl(urlsplit(response["Location"]).query))["state"]
+    ims.token()
+    ims.userinfo()
+    workfront_http.user()
+    workfront_http.logout()
+    user_client.get(reverse("workfront_oauth:callback"), {"code": "c", "state": state})
+    row = WorkfrontConnection.objects.get()
+    assert (row.pk, row.provider, row.refresh_token) == (legacy.pk, "adobe_ims", "ims-refresh-1")
+    (logout,) = workfront_http.sent_to(workfront_http.api_url("logout"))
+    assert logout.headers["SessionID"] == "stored-access-token"
+
+
+def test_callback_whose_user_lookup_fails_says_so(
+    user_client: Client, workfront_http: Any, ims: Any
+) -> None:
+    state = start(user_client)["state"]
+    ims.token()
+    workfront_http.mock.get(
+        f"{IMS}/ims/userinfo/v2", status=403, json={"error": "insufficient_scope"}
+    )
+    response = user_client.get(reverse("workfront_oauth:callback"), {"code": "c", "state": state})
+    assert response.status_code == 502
+    assert "did not tell us which account" in response.text
+    assert not WorkfrontConnection.objects.exists()

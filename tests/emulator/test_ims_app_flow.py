@@ -222,12 +222,6 @@ def test_without_offline_access_the_connection_lasts_one_token(
     assert emu.stats["ims_token_requests"]["refresh_token"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services._refresh_locked returns NOT_DUE for a rejected access token when there is "
-    "no refresh token and the local expiry is ahead; the client then raises a bare 401 "
-    "WorkfrontAPIError instead of ReauthorizationRequired",
-)
 def test_without_offline_access_a_token_the_gateway_refuses_needs_reconnecting(
     workfront_ims_settings: WorkfrontEmulator,
     site_client: Client,
