@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ import requests
 from .exceptions import WorkfrontAPIError, WorkfrontOAuthError, WorkfrontUnavailable
 from .http import retry_after_seconds, send
 from .providers import OAuthProvider, get_provider, json_or_none, safe_code
+from .services import refresh_connection
 
 if TYPE_CHECKING:
     from .models import WorkfrontConnection
@@ -49,9 +51,13 @@ class WorkfrontClient:
     def __repr__(self) -> str:
         return f"<WorkfrontClient connection={self.connection.pk} host={self.connection.host!r}>"
 
-    @property
+    @cached_property
     def provider(self) -> OAuthProvider:
-        """The connection's provider, which knows the headers to send."""
+        """The connection's provider, which knows the headers to send.
+
+        Worked out once per client: rebuilding the instance's settings on every call would
+        cost more than the rest of the client's own work.
+        """
         try:
             instance = self.connection.get_instance_settings()
         except KeyError:
@@ -76,17 +82,17 @@ class WorkfrontClient:
         data: Mapping[str, Any] | None = None,
     ) -> Any:
         """Call ``<base_url>/<path>`` and return the response's ``data``."""
-        from .services import refresh_connection
-
         provider = self.provider
         if self.connection.is_expired():
             refresh_connection(self.connection)
         used_token = self.connection.access_token
         response = self._send(provider, method, path, params, data)
-        if provider.is_authentication_failure(response.status_code, json_or_none(response)):
+        body = json_or_none(response)  # parsed once: a page can be a megabyte
+        if provider.is_authentication_failure(response.status_code, body):
             refresh_connection(self.connection, rejected_access_token=used_token)
             response = self._send(provider, method, path, params, data)
-        return self._unwrap(provider, response)
+            body = json_or_none(response)
+        return self._unwrap(provider, response, body)
 
     def get(self, path: str, **params: Any) -> Any:
         """``GET`` with query parameters."""
@@ -203,8 +209,7 @@ class WorkfrontClient:
         message = str(error.get("message") or "")[:MAX_MESSAGE_LENGTH]
         return str(error.get("class") or ""), message
 
-    def _unwrap(self, provider: OAuthProvider, response: requests.Response) -> Any:
-        body = json_or_none(response)
+    def _unwrap(self, provider: OAuthProvider, response: requests.Response, body: Any) -> Any:
         error = self._error_of(body)
         status = response.status_code
         problem = provider.configuration_problem(status, body)
