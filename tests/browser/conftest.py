@@ -44,29 +44,6 @@ def browser_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """pytest-django's live server, started with a ``STATIC_URL`` when the settings have none.
-
-    Django's live server wraps the site in a static files handler that reads ``STATIC_URL``
-    once, when the server starts; ``tests/settings.py`` sets none, and then every request fails
-    with a TypeError. This is pytest-django's own fixture otherwise.
-    """
-    from django.conf import settings
-    from django.test.utils import override_settings
-    from pytest_django.live_server_helper import LiveServer
-
-    address = (
-        request.config.getvalue("liveserver")
-        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
-        or "localhost"
-    )
-    with override_settings(STATIC_URL=settings.STATIC_URL or "/static/"):
-        server = LiveServer(address)
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium, launched headless once for the module."""
