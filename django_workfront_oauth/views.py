@@ -102,6 +102,26 @@ def _private_response(view: Callable[..., HttpResponseBase]) -> Callable[..., Ht
     return wrapper
 
 
+#: Callback parameters that are secrets while the flow lasts.
+SECRET_CALLBACK_PARAMS = ("code", "state")
+REDACTED = "********************"
+
+
+def _redact_callback_query(request: HttpRequest) -> None:
+    """Hide ``code`` and ``state`` from what error reports and logs print of this request.
+
+    Django's error reports (the emails AdminEmailHandler sends for a 5xx, for instance) print the
+    GET parameters and the query string in full; ``sensitive_post_parameters`` has no GET twin.
+    """
+    redacted = request.GET.copy()
+    for name in SECRET_CALLBACK_PARAMS:
+        if name in redacted:
+            redacted.setlist(name, [REDACTED] * len(redacted.getlist(name)))
+    redacted._mutable = False
+    request.GET = redacted  # type: ignore[assignment] # the same class, made read-only again
+    request.META["QUERY_STRING"] = redacted.urlencode(safe="*")
+
+
 def _callback_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
     return _render(
         request, "django_workfront_oauth/callback_error.html", {"message": message}, status=status
@@ -115,6 +135,7 @@ def _callback_error(request: HttpRequest, message: str, status: int) -> HttpResp
 def callback(request: HttpRequest) -> HttpResponse:
     """Finish the flow: check ``state``, exchange the code, save the connection."""
     params = request.GET.dict()
+    _redact_callback_query(request)
     error = params.get("error")
     if error is not None:
         # Burn the state so the flow cannot be finished later; its validity does not matter.

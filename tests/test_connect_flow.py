@@ -84,7 +84,7 @@ def test_authorize_without_csrf_token_is_refused_with_403(user: Any) -> None:
 def test_authorize_with_the_csrf_token_of_the_connect_button_is_accepted(user: Any) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    page = client.get(reverse("workfront_oauth:connections")).text
+    page = client.get(reverse("workfront_oauth:connections")).content.decode()
     button = page[page.index('action="' + reverse("workfront_oauth:authorize")) :]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', button)[1]
     response = client.post(reverse("workfront_oauth:authorize"), {"csrfmiddlewaretoken": token})
@@ -322,7 +322,7 @@ def test_callback_error_access_denied_shows_a_friendly_page_without_token_reques
     state = flow.start()
     response = flow.callback(state, code=None, error="access_denied")
     assert response.status_code == 400
-    assert "You did not allow access to your Workfront account." in response.text
+    assert "You did not allow access to your Workfront account." in response.content.decode()
     assert workfront_http.requests == []
 
 
@@ -339,8 +339,8 @@ def test_callback_unreadable_error_is_not_echoed(flow: Any, workfront_http: Any)
     state = flow.start()
     response = flow.callback(state, code=None, error="<b>not a code</b>")
     assert response.status_code == 400
-    assert "not a code" not in response.text
-    assert "Workfront did not connect your account." in response.text
+    assert "not a code" not in response.content.decode()
+    assert "Workfront did not connect your account." in response.content.decode()
     assert workfront_http.requests == []
 
 
@@ -665,8 +665,8 @@ def test_callback_refused_code_shows_a_try_again_page(flow: Any, workfront_http:
     workfront_http.token_response(status=400)
     response = flow.callback(flow.start())
     assert response.status_code == 400
-    assert "Workfront refused the sign-in" in response.text
-    assert reverse("workfront_oauth:connections") in response.text
+    assert "Workfront refused the sign-in" in response.content.decode()
+    assert reverse("workfront_oauth:connections") in response.content.decode()
 
 
 def test_callback_reconnect_repairs_a_connection_whose_tokens_cannot_be_decrypted(

@@ -60,18 +60,18 @@ def test_connections_lists_only_the_users_own_connections(
     )
     response = user_client.get(reverse("workfront_oauth:connections"))
     assert response.status_code == 200
-    assert "Alice Anders" in response.text
-    assert disconnect_url(mine.pk) in response.text
-    assert "Bob Bauer" not in response.text
-    assert "bob@acme.example" not in response.text
-    assert disconnect_url(theirs.pk) not in response.text
+    assert "Alice Anders" in response.content.decode()
+    assert disconnect_url(mine.pk) in response.content.decode()
+    assert "Bob Bauer" not in response.content.decode()
+    assert "bob@acme.example" not in response.content.decode()
+    assert disconnect_url(theirs.pk) not in response.content.decode()
 
 
 def test_connections_without_connection_offers_connect_button(user_client: Client) -> None:
     response = user_client.get(reverse("workfront_oauth:connections"))
-    assert "Not connected" in response.text
-    assert f'action="{reverse("workfront_oauth:authorize")}"' in response.text
-    assert "Disconnect" not in response.text
+    assert "Not connected" in response.content.decode()
+    assert f'action="{reverse("workfront_oauth:authorize")}"' in response.content.decode()
+    assert "Disconnect" not in response.content.decode()
 
 
 def test_connections_reauth_required_offers_reconnect_and_says_why(
@@ -81,10 +81,10 @@ def test_connections_reauth_required_offers_reconnect_and_says_why(
         status=WorkfrontConnection.Status.REAUTH_REQUIRED, last_error="refresh token refused"
     )
     response = user_client.get(reverse("workfront_oauth:connections"))
-    assert "Reconnection required" in response.text
-    assert "refresh token refused" in response.text
-    assert "Reconnect" in response.text
-    assert f'action="{reverse("workfront_oauth:authorize")}"' in response.text
+    assert "Reconnection required" in response.content.decode()
+    assert "refresh token refused" in response.content.decode()
+    assert "Reconnect" in response.content.decode()
+    assert f'action="{reverse("workfront_oauth:authorize")}"' in response.content.decode()
 
 
 def test_connections_active_connection_has_no_reconnect_button(
@@ -92,8 +92,8 @@ def test_connections_active_connection_has_no_reconnect_button(
 ) -> None:
     make_connection()
     response = user_client.get(reverse("workfront_oauth:connections"))
-    assert "Connected" in response.text
-    assert "Reconnect" not in response.text
+    assert "Connected" in response.content.decode()
+    assert "Reconnect" not in response.content.decode()
 
 
 def test_connections_several_instances_show_each_with_its_name(
@@ -102,9 +102,9 @@ def test_connections_several_instances_show_each_with_its_name(
     settings.WORKFRONT_OAUTH_INSTANCES = {"sandbox": {"HOST": "https://acme.sb01.workfront.com"}}
     make_connection(instance="sandbox", host="https://acme.sb01.workfront.com")
     response = user_client.get(reverse("workfront_oauth:connections"))
-    assert "<th>Instance</th>" in response.text
-    assert "<td>sandbox</td>" in response.text
-    assert 'name="instance" value="default"' in response.text  # default: not connected
+    assert "<th>Instance</th>" in response.content.decode()
+    assert "<td>sandbox</td>" in response.content.decode()
+    assert 'name="instance" value="default"' in response.content.decode()  # default: not connected
 
 
 def test_connections_instance_no_longer_configured_can_still_be_removed(
@@ -112,9 +112,9 @@ def test_connections_instance_no_longer_configured_can_still_be_removed(
 ) -> None:
     orphan = make_connection(instance="retired", host="https://old.my.workfront.com")
     response = user_client.get(reverse("workfront_oauth:connections"))
-    assert "no longer configured" in response.text
-    assert "https://old.my.workfront.com" in response.text
-    assert disconnect_url(orphan.pk) in response.text
+    assert "no longer configured" in response.content.decode()
+    assert "https://old.my.workfront.com" in response.content.decode()
+    assert disconnect_url(orphan.pk) in response.content.decode()
 
 
 def test_connections_page_renders_when_tokens_cannot_be_decrypted(
@@ -124,7 +124,7 @@ def test_connections_page_renders_when_tokens_cannot_be_decrypted(
     settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
     response = user_client.get(reverse("workfront_oauth:connections"))
     assert response.status_code == 200
-    assert "Alice Anders" in response.text
+    assert "Alice Anders" in response.content.decode()
 
 
 # -- disconnect --------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def test_callback_invalid_scope_error_is_friendly(user_client: Client, workfront
         reverse("workfront_oauth:callback"), {"error": "invalid_scope", "state": state}
     )
     assert response.status_code == 400
-    assert "not allowed the access it asked for" in response.text
+    assert "not allowed the access it asked for" in response.content.decode()
     assert workfront_http.requests == []
 
 
@@ -192,7 +192,7 @@ def test_exchange_without_offline_access_saves_and_warns(
     user_client.get(reverse("workfront_oauth:callback"), {"code": "c1", "state": state})
     connection = WorkfrontConnection.objects.get(instance="adobe")
     assert connection.refresh_token == ""
-    page = user_client.get(reverse("workfront_oauth:connections")).text
+    page = user_client.get(reverse("workfront_oauth:connections")).content.decode()
     assert "will need reconnecting within 24 hours" in page
     assert "offline_access" in page
 
@@ -340,7 +340,7 @@ def test_legacy_and_ims_side_by_side_then_the_cut_over(
 ) -> None:
     """A user with a legacy connection sees "Reconnect with Adobe"; finishing it retires it."""
     legacy = make_connection()
-    page = user_client.get(reverse("workfront_oauth:connections")).text
+    page = user_client.get(reverse("workfront_oauth:connections")).content.decode()
     assert "Reconnect with Adobe" in page
     assert "switches off on 1 February 2027" in page
 
@@ -359,7 +359,7 @@ def test_legacy_and_ims_side_by_side_then_the_cut_over(
     logout = workfront_http.sent_to(workfront_http.api_url("logout"))
     assert len(logout) == 1 and logout[0].headers["SessionID"] == "stored-access-token"
     assert not WorkfrontConnection.objects.filter(pk=legacy.pk).exists()
-    page = user_client.get(reverse("workfront_oauth:connections")).text
+    page = user_client.get(reverse("workfront_oauth:connections")).content.decode()
     assert "Reconnect with Adobe" not in page
 
 
@@ -476,5 +476,5 @@ def test_callback_whose_user_lookup_fails_says_so(
     )
     response = user_client.get(reverse("workfront_oauth:callback"), {"code": "c", "state": state})
     assert response.status_code == 502
-    assert "did not tell us which account" in response.text
+    assert "did not tell us which account" in response.content.decode()
     assert not WorkfrontConnection.objects.exists()

@@ -12,7 +12,7 @@ import pytest
 import requests
 from django.test import Client
 from django.urls import reverse
-from django.views.debug import SafeExceptionReporterFilter
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 import django_workfront_oauth
 from django_workfront_oauth import services
@@ -79,7 +79,12 @@ def test_sentinels_never_appear_through_connect_fail_refresh_and_disconnect(
     assert connection.access_token == ACCESS  # the sentinels did flow through
     seen.append(("connection repr", repr(connection)))
     seen.append(("connection str", str(connection)))
-    seen.append(("connections page", user_client.get(reverse("workfront_oauth:connections")).text))
+    seen.append(
+        (
+            "connections page",
+            user_client.get(reverse("workfront_oauth:connections")).content.decode(),
+        )
+    )
     seen.append(("instance repr", repr(app_settings.get_instance())))
 
     # 2. a reconnect whose exchange fails, with Workfront echoing secrets in its bodies
@@ -95,7 +100,7 @@ def test_sentinels_never_appear_through_connect_fail_refresh_and_disconnect(
         failed_flow = make_flow(user_client)
         failed = failed_flow.callback(failed_flow.start(), code=CODE)
         assert failed.status_code in (400, 502)
-        seen.append((f"failed callback page {answer.get('status')}", failed.text))
+        seen.append((f"failed callback page {answer.get('status')}", failed.content.decode()))
         seen.append(("failed callback headers", repr(failed.headers)))
     assert WorkfrontConnection.objects.get().access_token == ACCESS
 
@@ -128,7 +133,9 @@ def test_sentinels_never_appear_through_connect_fail_refresh_and_disconnect(
         services.refresh_connection(connection, force=True)
     seen.append(("refresh_connection exception", str(caught.value)))
     seen.append(("last_error", WorkfrontConnection.objects.get().last_error))
-    seen.append(("reauth page", user_client.get(reverse("workfront_oauth:connections")).text))
+    seen.append(
+        ("reauth page", user_client.get(reverse("workfront_oauth:connections")).content.decode())
+    )
 
     # 5. a disconnect whose logout fails
     workfront_http.api("GET", "logout", status=500, body=echo)
@@ -136,7 +143,10 @@ def test_sentinels_never_appear_through_connect_fail_refresh_and_disconnect(
     assert response.status_code == 302
     seen.append(("disconnect redirect", response["Location"]))
     seen.append(
-        ("page after disconnect", user_client.get(reverse("workfront_oauth:connections")).text)
+        (
+            "page after disconnect",
+            user_client.get(reverse("workfront_oauth:connections")).content.decode(),
+        )
     )
 
     # the sentinels really were sent, so their absence above means something
@@ -226,3 +236,20 @@ def test_error_report_of_the_callback_hides_the_tokens(
         variables = repr(reporter.get_traceback_frame_variables(None, frame))
         for sentinel in (ACCESS, REFRESH, SECRET):
             assert sentinel not in variables, f"{sentinel} in {frame.f_code.co_name}"
+
+
+def test_error_reports_of_a_failed_callback_hide_code_and_state(
+    flow: Any, workfront_http: Any
+) -> None:
+    """A 502 makes Django mail admins a report that prints GET and the query string."""
+    workfront_http.token_response(status=503)
+    state = flow.start()
+    response = flow.callback(state, code=CODE)
+    assert response.status_code == 502
+    request = response.wsgi_request
+    report = ExceptionReporter(request, None, None, None).get_traceback_text()
+    for secret in (CODE, state):
+        assert secret not in report
+        assert secret not in request.get_full_path()
+        assert secret not in repr(request)
+    assert request.GET["code"] == "********************"
