@@ -270,9 +270,8 @@ class RefreshOutcome(str, enum.Enum):
     FAILED = "failed"  # transient; tokens and status untouched, retried with backoff
     REAUTH_REQUIRED = "reauth_required"
     GONE = "gone"  # the row was deleted meanwhile
-    UNDECRYPTABLE = (
-        "undecryptable"  # FIELD_ENCRYPTION_KEY lacks the key the tokens were written with
-    )
+    # FIELD_ENCRYPTION_KEY lacks the key the tokens were written with; nothing was tried.
+    UNDECRYPTABLE = "undecryptable"
 
 
 def backoff_delay(failures: int, retry_after: float | None = None) -> timedelta:
