@@ -1,8 +1,9 @@
 """Settings of the integration tests' child processes and Celery worker.
 
 The test suite's settings, pointed at the test database the test process uses (pytest-django's
-``test_<PGDATABASE>``) and at the test's Workfront emulator, both named by environment variables
-that the test process sets (``tests/integration/helpers.py``, ``conftest.py``).
+``test_<PGDATABASE>``) and at the test's Workfront emulator, as the test's provider sees it, all
+named by environment variables that the test process sets (``tests/integration/helpers.py``,
+``conftest.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 
 DATABASES["default"]["NAME"] = os.environ["WORKFRONT_IT_DATABASE"]
 
+# The test's provider and the emulator's side that serves it (``provider_settings`` in
+# ``conftest.py``); IMS_HOST is the emulator for either provider, so nothing reaches Adobe.
+WORKFRONT_OAUTH_PROVIDER = os.environ["WORKFRONT_IT_PROVIDER"]
 WORKFRONT_OAUTH_HOST = os.environ["WORKFRONT_IT_HOST"]
+WORKFRONT_OAUTH_IMS_HOST = os.environ["WORKFRONT_IT_IMS_HOST"]
+WORKFRONT_OAUTH_IMS_ORG_ID = os.environ["WORKFRONT_IT_IMS_ORG_ID"]
 WORKFRONT_OAUTH_CLIENT_ID = os.environ["WORKFRONT_IT_CLIENT_ID"]
 WORKFRONT_OAUTH_CLIENT_SECRET = os.environ["WORKFRONT_IT_CLIENT_SECRET"]
-WORKFRONT_OAUTH_DOMAIN = os.environ.get("WORKFRONT_IT_DOMAIN", "acme")
-WORKFRONT_OAUTH_LANE = os.environ.get("WORKFRONT_IT_LANE", "my")
-WORKFRONT_OAUTH_PROVIDER = "workfront"
+WORKFRONT_OAUTH_DOMAIN = os.environ["WORKFRONT_IT_DOMAIN"]  # blank for adobe_ims
+WORKFRONT_OAUTH_LANE = os.environ["WORKFRONT_IT_LANE"]
 
 LOGGING = {
     "version": 1,

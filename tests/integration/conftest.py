@@ -4,6 +4,10 @@
 PostgreSQL), ``@pytest.mark.celery`` tests also need ``WORKFRONT_TEST_REDIS_URL``;
 ``scripts/run_tests.py`` (``make test``) starts both. Without them these tests skip, saying why,
 or fail when ``CI`` is set: a CI run must not pass by skipping them.
+
+Every test runs once per provider (``provider``: the legacy Workfront OAuth2 app, then Adobe
+IMS): the connections' tokens, the settings of this process, of the child processes and of the
+worker, and the emulator counters the tests read all follow it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from django_workfront_oauth.conf import PROVIDER_ADOBE_IMS, PROVIDERS
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
 from tests.integration.helpers import (
@@ -62,6 +67,100 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(reason)
 
 
+# -- the provider --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=PROVIDERS)
+def provider(request: pytest.FixtureRequest) -> str:
+    """``"workfront"`` then ``"adobe_ims"``: the provider every connection of the test uses.
+
+    Overrides ``tests/conftest.py``'s fixture of the same name, which mocks HTTP with
+    ``responses``: these tests talk to the emulator for real. Module-scoped so that the module's
+    Celery worker, started with one provider's settings, serves all of that provider's tests
+    (pytest groups the tests by provider). Tests marked ``legacy_only`` keep only the legacy
+    variant (``tests/conftest.py``).
+    """
+    return str(request.param)
+
+
+def provider_settings(emulator: WorkfrontEmulator, provider: str) -> dict[str, str]:
+    """The ``WORKFRONT_OAUTH_<NAME>`` settings, by name, that point ``provider`` at ``emulator``.
+
+    IMS is the emulator too (``IMS_HOST``) whichever the provider, so nothing ever reaches Adobe.
+    A loopback host cannot be parsed for domain and lane, so the legacy app is told them; IMS
+    connections have none.
+    """
+    values = {
+        "PROVIDER": provider,
+        "HOST": emulator.base_url,
+        "IMS_HOST": emulator.base_url,
+        "IMS_ORG_ID": emulator.ims_org_id,
+    }
+    if provider == PROVIDER_ADOBE_IMS:
+        values.update(
+            CLIENT_ID=emulator.ims_client_id,
+            CLIENT_SECRET=emulator.ims_client_secret,
+            DOMAIN="",
+            LANE="",
+        )
+    else:
+        values.update(
+            CLIENT_ID=emulator.client_id,
+            CLIENT_SECRET=emulator.client_secret,
+            DOMAIN=emulator.domain,
+            LANE=emulator.lane,
+        )
+    return values
+
+
+def apply_settings(settings: Any, emulator: WorkfrontEmulator, provider: str) -> None:
+    """Set this process's settings (pytest-django's ``settings``, undone after the test)."""
+    for name, value in provider_settings(emulator, provider).items():
+        setattr(settings, f"WORKFRONT_OAUTH_{name}", value)
+
+
+@pytest.fixture
+def emulator_settings(
+    workfront_emulator: WorkfrontEmulator, provider: str, settings: Any
+) -> WorkfrontEmulator:
+    """The test's emulator, with this process's settings pointed at its ``provider`` side."""
+    apply_settings(settings, workfront_emulator, provider)
+    return workfront_emulator
+
+
+def token_stats(emulator: WorkfrontEmulator, provider: str) -> dict[str, int]:
+    """The counters of ``provider``'s token endpoint, under the same names for both providers.
+
+    From one snapshot: ``refresh_requests`` (token requests with the refresh_token grant, served
+    or not), ``successful_refreshes``, ``rejected_refreshes``, ``reuse_detections``,
+    ``token_faults`` (injected faults served), ``other_token_requests`` (every request to the
+    other provider's token endpoint: always 0 here) and ``unauthenticated_api_calls`` (API calls
+    refused for want of a valid token, either kind).
+    """
+    stats: dict[str, Any] = dict(emulator.stats)
+    if provider == PROVIDER_ADOBE_IMS:
+        prefix, faults, other = "ims_", stats["ims_faults_served"], stats["token_requests"]
+    else:
+        prefix, faults, other = "", stats["faults_served"]["token"], stats["ims_token_requests"]
+    return {
+        "refresh_requests": stats[prefix + "token_requests"]["refresh_token"],
+        "successful_refreshes": stats[prefix + "successful_refreshes"],
+        "rejected_refreshes": stats[prefix + "rejected_refreshes"],
+        "reuse_detections": stats[prefix + "reuse_detections"],
+        "token_faults": faults,
+        "other_token_requests": sum(other.values()),
+        "unauthenticated_api_calls": stats["unauthenticated_api_calls"],
+    }
+
+
+def set_token_latency(emulator: WorkfrontEmulator, provider: str, seconds: float) -> None:
+    """Delay every answer of ``provider``'s token endpoint by ``seconds``."""
+    if provider == PROVIDER_ADOBE_IMS:
+        emulator.ims_latency = seconds
+    else:
+        emulator.token_latency = seconds
+
+
 # -- connections -------------------------------------------------------------------------------
 
 
@@ -85,27 +184,34 @@ _usernames = itertools.count(1)
 
 
 @pytest.fixture
-def make_emulated_connection(django_user_model: Any, make_connection: Any) -> Any:
-    """``make(emulator, expires_in=-60, **fields)``: a connection of a new user, real tokens."""
+def make_emulated_connection(django_user_model: Any, make_connection: Any, provider: str) -> Any:
+    """``make(emulator, expires_in=-60, **fields)``: a connection of a new user, real tokens.
+
+    The tokens come from ``provider``'s side of the emulator, as its token endpoint sends them.
+    """
+    ims = provider == PROVIDER_ADOBE_IMS
 
     def make(emulator: WorkfrontEmulator, *, expires_in: float = -60, **fields: Any) -> Any:
-        tokens = emulator.issue_tokens()
+        tokens = emulator.ims_issue_tokens() if ims else emulator.issue_tokens()
         grant = next(
             grant
             for grant in emulator.active_grants()
             if grant.refresh_token == tokens["refresh_token"]
         )
+        assert grant.provider == provider, grant
         user = django_user_model.objects.create_user(f"it-user-{next(_usernames)}")
         values: dict[str, Any] = {
             "user": user,
-            "provider": "workfront",
+            "provider": provider,
             "host": emulator.base_url,
-            "domain": emulator.domain,
-            "lane": emulator.lane,
+            "domain": "" if ims else emulator.domain,
+            "lane": "" if ims else emulator.lane,
             "redirect_uri": "",
             "access_token": tokens["access_token"],
             "refresh_token": tokens["refresh_token"],
+            "token_type": tokens["token_type"],
             "wid": tokens.get("wid", ""),
+            "ims_user_id": emulator.ims_user_id() if ims else "",
             "access_token_expires_at": timezone.now() + timedelta(seconds=expires_in),
         }
         values.update(fields)
@@ -129,22 +235,21 @@ def database_name() -> str:
     return str(connection.settings_dict["NAME"])
 
 
-def emulator_environment(emulator: WorkfrontEmulator) -> dict[str, str]:
-    """What ``child_settings`` reads to point a child or the worker at the emulator."""
-    return {
-        "WORKFRONT_IT_DATABASE": database_name(),
-        "WORKFRONT_IT_HOST": emulator.base_url,
-        "WORKFRONT_IT_CLIENT_ID": emulator.client_id,
-        "WORKFRONT_IT_CLIENT_SECRET": emulator.client_secret,
-        "WORKFRONT_IT_DOMAIN": emulator.domain,
-        "WORKFRONT_IT_LANE": emulator.lane,
-    }
+def emulator_environment(emulator: WorkfrontEmulator, provider: str) -> dict[str, str]:
+    """What ``child_settings`` reads to point a child or the worker at the emulator.
+
+    ``WORKFRONT_IT_<NAME>`` for each setting of :func:`provider_settings`.
+    """
+    values = {"WORKFRONT_IT_DATABASE": database_name()}
+    for name, value in provider_settings(emulator, provider).items():
+        values[f"WORKFRONT_IT_{name}"] = value
+    return values
 
 
 @pytest.fixture
-def child_env(workfront_settings: WorkfrontEmulator) -> dict[str, str]:
-    """The environment of a child process: the test database and the test's emulator."""
-    return child_environment(**emulator_environment(workfront_settings))
+def child_env(emulator_settings: WorkfrontEmulator, provider: str) -> dict[str, str]:
+    """The environment of a child process: the test database, the test's emulator, provider."""
+    return child_environment(**emulator_environment(emulator_settings, provider))
 
 
 # -- a real Celery worker on Redis -------------------------------------------------------------
@@ -159,6 +264,7 @@ class Worker:
     trace_dir: Path
     queue: str
     emulator: WorkfrontEmulator
+    provider: str
 
     @property
     def pid(self) -> int:
@@ -200,13 +306,15 @@ def worker_emulator() -> Iterator[WorkfrontEmulator]:
 @pytest.fixture(scope="module")
 def celery_worker(
     worker_emulator: WorkfrontEmulator,
+    provider: str,
     django_db_setup: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Worker]:
     """``celery worker --pool=prefork --concurrency=4`` on Redis, the test database, the emulator.
 
-    Stopped with SIGTERM (warm shutdown) after the module, killed if that takes too long; it
-    must be gone before pytest-django drops the test database.
+    One per provider, with that provider's settings. Stopped with SIGTERM (warm shutdown) when
+    the module's tests of its provider are done, killed if that takes too long; it must be gone
+    before pytest-django drops the test database.
     """
     workdir = tmp_path_factory.mktemp("celery-worker")
     trace_dir = workdir / "traces"
@@ -214,7 +322,7 @@ def celery_worker(
     log = workdir / "worker.log"
     queue = f"workfront-oauth-it-{uuid.uuid4().hex[:8]}"
     env = child_environment(
-        **emulator_environment(worker_emulator),
+        **emulator_environment(worker_emulator, provider),
         WORKFRONT_IT_QUEUE=queue,
         WORKFRONT_IT_TRACE_DIR=str(trace_dir),
     )
@@ -243,7 +351,7 @@ def celery_worker(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, to kill the pool with it if need be
         )
-    worker = Worker(process, log, trace_dir, queue, worker_emulator)
+    worker = Worker(process, log, trace_dir, queue, worker_emulator, provider)
     try:
 
         def ready() -> bool:
@@ -276,19 +384,19 @@ def producer(celery_worker: Worker) -> Iterator[Any]:
     app.close()
 
 
+def _calm(emulator: WorkfrontEmulator) -> None:
+    """No faults queued, no latency on either token endpoint."""
+    emulator.clear_faults()
+    emulator.token_latency = 0
+    emulator.ims_latency = 0
+
+
 @pytest.fixture
 def worker_settings(celery_worker: Worker, settings: Any) -> Iterator[WorkfrontEmulator]:
-    """Point this process at the worker's emulator; its counters, faults and latency reset."""
+    """This process set up like the worker; the emulator's counters, faults and latency reset."""
     emulator = celery_worker.emulator
-    settings.WORKFRONT_OAUTH_HOST = emulator.base_url
-    settings.WORKFRONT_OAUTH_CLIENT_ID = emulator.client_id
-    settings.WORKFRONT_OAUTH_CLIENT_SECRET = emulator.client_secret
-    settings.WORKFRONT_OAUTH_DOMAIN = emulator.domain
-    settings.WORKFRONT_OAUTH_LANE = emulator.lane
-    settings.WORKFRONT_OAUTH_PROVIDER = "workfront"
-    emulator.clear_faults()
-    emulator.token_latency = 0
+    apply_settings(settings, emulator, celery_worker.provider)
+    _calm(emulator)
     emulator.reset_stats()
     yield emulator
-    emulator.clear_faults()
-    emulator.token_latency = 0
+    _calm(emulator)

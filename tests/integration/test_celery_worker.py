@@ -1,7 +1,8 @@
 """The Celery tasks in a real worker (prefork, four processes) on Redis, against the emulator.
 
-The worker runs for the whole module (``celery_worker`` in ``conftest.py``); this process sends
-tasks through Redis and watches the database, the emulator's counters and the worker's traces.
+The worker runs for the whole module, once per provider (``celery_worker`` in ``conftest.py``:
+the legacy Workfront OAuth2 app, then Adobe IMS); this process sends tasks through Redis and
+watches the database, the emulator's counters and the worker's traces.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from django_workfront_oauth.models import RefreshLog, WorkfrontConnection
-from tests.integration.conftest import grant_of
+from tests.integration.conftest import grant_of, set_token_latency, token_stats
 from tests.integration.helpers import parent_pid, wait_until
 
 SWEEP = "django_workfront_oauth.tasks.refresh_due_connections"
@@ -34,10 +35,10 @@ def refreshed(made) -> bool:
 
 
 def test_the_beat_task_refreshes_every_due_connection_once(
-    worker_settings, celery_worker, producer, make_emulated_connection
+    worker_settings, provider, celery_worker, producer, make_emulated_connection
 ):
     emulator = worker_settings
-    emulator.token_latency = 0.2
+    set_token_latency(emulator, provider, 0.2)
     due = [make_emulated_connection(emulator) for _ in range(12)]
     fresh = [make_emulated_connection(emulator, expires_in=3600) for _ in range(3)]
     needs_user = make_emulated_connection(
@@ -59,10 +60,11 @@ def test_the_beat_task_refreshes_every_due_connection_once(
     )
     time.sleep(0.5)  # a duplicate delivery would show up here
 
-    stats = emulator.stats
-    assert stats["token_requests"]["refresh_token"] == len(due)
+    stats = token_stats(emulator, provider)
+    assert stats["refresh_requests"] == len(due)
     assert stats["successful_refreshes"] == len(due)
     assert stats["reuse_detections"] == 0
+    assert stats["other_token_requests"] == 0
     for made in due:
         connection = made.reload()
         grant = grant_of(emulator, made.grant_id)
@@ -80,12 +82,14 @@ def test_the_beat_task_refreshes_every_due_connection_once(
     # They work: an API call with each new token, no refresh on the way.
     for made in due[:3]:
         assert made.connection.client().count("PROJ") == PROJECTS
-    assert emulator.stats["token_requests"]["refresh_token"] == len(due)
+    after = token_stats(emulator, provider)
+    assert after["refresh_requests"] == len(due)
+    assert after["unauthenticated_api_calls"] == 0
 
 
-def run_and_kill(celery_worker, producer, emulator, made) -> dict:
-    """Send the refresh task, wait until Workfront has the token request, kill that process."""
-    emulator.token_latency = 3.0
+def run_and_kill(celery_worker, producer, emulator, provider, made) -> dict:
+    """Send the refresh task, wait until the token endpoint has the request, kill that process."""
+    set_token_latency(emulator, provider, 3.0)
     producer.send_task(REFRESH, args=[made.pk])
     (first,) = wait_until(
         lambda: celery_worker.starts(REFRESH, made.pk),
@@ -93,7 +97,7 @@ def run_and_kill(celery_worker, producer, emulator, made) -> dict:
         what="the task to start in a pool process",
     )
     wait_until(
-        lambda: emulator.stats["token_requests"]["refresh_token"] >= 1,
+        lambda: token_stats(emulator, provider)["refresh_requests"] >= 1,
         timeout=10,
         interval=0.01,
         what="the token request to reach the emulator",
@@ -101,8 +105,8 @@ def run_and_kill(celery_worker, producer, emulator, made) -> dict:
     pid = first["pid"]
     # Only a pool process of the worker this module started, and only while the request is out.
     assert parent_pid(pid) == celery_worker.pid
-    stats = emulator.stats
-    assert stats["successful_refreshes"] + stats["faults_served"]["token"] == 0, "answered already"
+    stats = token_stats(emulator, provider)
+    assert stats["successful_refreshes"] + stats["token_faults"] == 0, "answered already"
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: parent_pid(pid) is None, timeout=10, what="the pool process to die")
     return first
@@ -117,9 +121,10 @@ def assert_row_sound(made) -> WorkfrontConnection:
 
 
 def test_a_worker_killed_before_workfront_answers_is_redelivered_and_completes(
-    worker_settings, celery_worker, producer, make_emulated_connection
+    worker_settings, provider, celery_worker, producer, make_emulated_connection
 ):
-    """SIGKILL while the token request is out, Workfront never completing it (a 503 after 3 s).
+    """SIGKILL while the token request is out, the token endpoint never completing it (a 503
+    after 3 s).
 
     The dead process's row lock goes with its database connection; acks_late and
     reject_on_worker_lost put the message back; another pool process refreshes.
@@ -127,10 +132,10 @@ def test_a_worker_killed_before_workfront_answers_is_redelivered_and_completes(
     emulator = worker_settings
     made = make_emulated_connection(emulator)
     old_refresh = made.connection.refresh_token
-    emulator.inject_token_fault("503", grant_type="refresh_token")
+    emulator.inject_token_fault("503", grant_type="refresh_token", provider=provider)
     emulator.reset_stats()
 
-    first = run_and_kill(celery_worker, producer, emulator, made)
+    first = run_and_kill(celery_worker, producer, emulator, provider, made)
 
     # Right after the kill: the row is as it was, and the emulator still honours it.
     connection = assert_row_sound(made)
@@ -148,9 +153,9 @@ def test_a_worker_killed_before_workfront_answers_is_redelivered_and_completes(
     assert [e["retval"] for e in celery_worker.ends(REFRESH, made.pk)] == ["refreshed"]
     assert "WorkerLostError" in celery_worker.log_text()
 
-    stats = emulator.stats
-    assert stats["token_requests"]["refresh_token"] == 2
-    assert stats["faults_served"]["token"] == 1
+    stats = token_stats(emulator, provider)
+    assert stats["refresh_requests"] == 2
+    assert stats["token_faults"] == 1
     assert stats["successful_refreshes"] == 1
     assert stats["reuse_detections"] == 0
     connection = assert_row_sound(made)
@@ -158,14 +163,15 @@ def test_a_worker_killed_before_workfront_answers_is_redelivered_and_completes(
     assert connection.status == WorkfrontConnection.Status.ACTIVE
     assert connection.refresh_token == grant.refresh_token != old_refresh
     assert connection.access_token in grant.access_tokens
-    emulator.token_latency = 0
+    set_token_latency(emulator, provider, 0)
     assert connection.client().count("PROJ") == PROJECTS
 
 
 def test_a_worker_killed_after_workfront_rotated_loses_the_grant_visibly(
-    worker_settings, celery_worker, producer, make_emulated_connection
+    worker_settings, provider, celery_worker, producer, make_emulated_connection
 ):
-    """SIGKILL while the token request is out, Workfront completing it for the dead process.
+    """SIGKILL while the token request is out, the token endpoint completing it for the dead
+    process.
 
     The new refresh token existed only in the dead process, so the grant is lost: no client can
     avoid that. What must hold: the row is not corrupted, the redelivered task does not loop,
@@ -177,7 +183,7 @@ def test_a_worker_killed_after_workfront_rotated_loses_the_grant_visibly(
     old_access, old_refresh = old.access_token, old.refresh_token
     emulator.reset_stats()
 
-    run_and_kill(celery_worker, producer, emulator, made)
+    run_and_kill(celery_worker, producer, emulator, provider, made)
     connection = assert_row_sound(made)
     assert connection.status == WorkfrontConnection.Status.ACTIVE
     assert (connection.access_token, connection.refresh_token) == (old_access, old_refresh)
@@ -186,15 +192,15 @@ def test_a_worker_killed_after_workfront_rotated_loses_the_grant_visibly(
         lambda: celery_worker.ends(REFRESH, made.pk), timeout=30, what="the redelivered task"
     )
     wait_until(
-        lambda: emulator.stats["successful_refreshes"] == 1,
+        lambda: token_stats(emulator, provider)["successful_refreshes"] == 1,
         timeout=10,
         what="the emulator to complete the dead process's request",
     )
     starts = celery_worker.starts(REFRESH, made.pk)
     assert len(starts) == 2
     assert [e["retval"] for e in celery_worker.ends(REFRESH, made.pk)] == ["reauth_required"]
-    stats = emulator.stats
-    assert stats["token_requests"]["refresh_token"] == 2
+    stats = token_stats(emulator, provider)
+    assert stats["refresh_requests"] == 2
     assert stats["reuse_detections"] == 1
     assert grant_of(emulator, made.grant_id) is None
     connection = assert_row_sound(made)

@@ -1,7 +1,8 @@
 """Row locking on PostgreSQL, between real OS processes, against the emulator over HTTP.
 
-The emulator rotates refresh tokens and treats a rotated-away token coming back as theft (the
-whole grant dies), so any refresh that reaches it twice with the same token shows up as a reuse
+Each test runs for the legacy Workfront OAuth2 app and for Adobe IMS (``provider``). The emulator
+rotates refresh tokens on both and treats a rotated-away token coming back as theft (the whole
+grant dies), so any refresh that reaches it twice with the same token shows up as a reuse
 detection. Rows are committed (``transaction=True``) so the child processes see them.
 """
 
@@ -17,7 +18,7 @@ from django_workfront_oauth import services
 from django_workfront_oauth.exceptions import WorkfrontUnavailable
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
-from tests.integration.conftest import grant_of
+from tests.integration.conftest import grant_of, set_token_latency, token_stats
 from tests.integration.helpers import Barrier, collect, spawn, stop_all, token_digest, wait_until
 
 PROJECTS = 20
@@ -25,8 +26,9 @@ PROJECTS = 20
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
+    # The same latency on the legacy token endpoint and on IMS's (token, userinfo, revoke).
     pytest.mark.workfront_emulator(
-        rotate_refresh_tokens=True, token_latency=0.3, projects=PROJECTS
+        rotate_refresh_tokens=True, token_latency=0.3, ims_latency=0.3, projects=PROJECTS
     ),
 ]
 
@@ -41,9 +43,9 @@ def assert_matches_emulator(emulator: WorkfrontEmulator, connection: WorkfrontCo
 
 
 def test_sixteen_processes_refresh_one_expired_connection_once(
-    workfront_settings, make_emulated_connection, child_env, tmp_path
+    emulator_settings, provider, make_emulated_connection, child_env, tmp_path
 ):
-    emulator = workfront_settings
+    emulator = emulator_settings
     made = make_emulated_connection(emulator)
     old_access = made.connection.access_token
     barrier = Barrier(tmp_path / "barrier")
@@ -60,11 +62,12 @@ def test_sixteen_processes_refresh_one_expired_connection_once(
     finally:
         stop_all(children)
 
-    stats = emulator.stats
-    assert stats["token_requests"]["refresh_token"] == 1
+    stats = token_stats(emulator, provider)
+    assert stats["refresh_requests"] == 1
     assert stats["successful_refreshes"] == 1
     assert stats["reuse_detections"] == 0
     assert stats["rejected_refreshes"] == 0
+    assert stats["other_token_requests"] == 0
 
     connection = made.reload()
     assert connection.access_token != old_access
@@ -80,8 +83,8 @@ def test_sixteen_processes_refresh_one_expired_connection_once(
 
     # The connection keeps working from here, without another refresh.
     assert connection.client().count("PROJ") == PROJECTS
-    after = emulator.stats
-    assert after["token_requests"]["refresh_token"] == 1
+    after = token_stats(emulator, provider)
+    assert after["refresh_requests"] == 1
     assert after["unauthenticated_api_calls"] == 0
 
 
@@ -91,9 +94,15 @@ def test_sixteen_processes_refresh_one_expired_connection_once(
     ids=["together", "request-first", "sweep-first"],
 )
 def test_web_request_and_sweep_at_once(
-    workfront_settings, make_emulated_connection, child_env, tmp_path, api_offset, sweep_offset
+    emulator_settings,
+    provider,
+    make_emulated_connection,
+    child_env,
+    tmp_path,
+    api_offset,
+    sweep_offset,
 ):
-    emulator = workfront_settings
+    emulator = emulator_settings
     made = make_emulated_connection(emulator)
     barrier = Barrier(tmp_path / "barrier")
     common = ["--barrier", str(barrier.directory)]
@@ -119,8 +128,8 @@ def test_web_request_and_sweep_at_once(
         == counts["due"]
     )
 
-    stats = emulator.stats
-    assert stats["token_requests"]["refresh_token"] == 1
+    stats = token_stats(emulator, provider)
+    assert stats["refresh_requests"] == 1
     assert stats["successful_refreshes"] == 1
     assert stats["reuse_detections"] == 0
     assert stats["unauthenticated_api_calls"] == 0
@@ -166,10 +175,10 @@ def start_holder(made, child_env, tmp_path: Path):
 
 
 def test_a_hung_lock_holder_does_not_block_the_sweep(
-    workfront_settings, make_emulated_connection, child_env, tmp_path, monkeypatch
+    emulator_settings, provider, make_emulated_connection, child_env, tmp_path, monkeypatch
 ):
-    emulator = workfront_settings
-    emulator.token_latency = 0.1
+    emulator = emulator_settings
+    set_token_latency(emulator, provider, 0.1)
     held = make_emulated_connection(emulator)
     others = [make_emulated_connection(emulator) for _ in range(3)]
     held_refresh_token = held.connection.refresh_token
@@ -187,7 +196,7 @@ def test_a_hung_lock_holder_does_not_block_the_sweep(
         connection = held.reload()
         assert connection.refresh_token == held_refresh_token
         assert connection.last_refreshed_at is None
-        assert emulator.stats["token_requests"]["refresh_token"] == 3
+        assert token_stats(emulator, provider)["refresh_requests"] == 3
 
         # The waiting path gives up after LOCK_TIMEOUT, tokens and status untouched.
         monkeypatch.setattr(services, "LOCK_TIMEOUT", timedelta(seconds=1))
@@ -199,7 +208,7 @@ def test_a_hung_lock_holder_does_not_block_the_sweep(
         connection = held.reload()
         assert connection.status == WorkfrontConnection.Status.ACTIVE
         assert connection.refresh_token == held_refresh_token
-        assert emulator.stats["token_requests"]["refresh_token"] == 3
+        assert token_stats(emulator, provider)["refresh_requests"] == 3
     finally:
         release.touch()
         result = collect(holder)
@@ -209,6 +218,6 @@ def test_a_hung_lock_holder_does_not_block_the_sweep(
     # Once the holder is gone the row refreshes like any other.
     services.refresh_connection(held.connection)
     assert_matches_emulator(emulator, held.reload(), held.grant_id)
-    stats = emulator.stats
+    stats = token_stats(emulator, provider)
     assert stats["successful_refreshes"] == 4
     assert stats["reuse_detections"] == 0
