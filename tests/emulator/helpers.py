@@ -204,3 +204,37 @@ def ims_api_get(
     if org_id is not None:
         headers["x-gw-ims-org-id"] = org_id or emu.ims_org_id
     return requests.get(f"{emu.api_url()}/{path}", params=params, headers=headers, timeout=TIMEOUT)
+
+
+def connect_through(site: Any, emu: WorkfrontEmulator, authorize_path: str, decision: str) -> Any:
+    """Click Connect on the site (a logged-in Django test client), then sign in and answer at
+    the emulator with ``requests``; returns the site's answer to the callback.
+
+    ``authorize_path`` is where the site must send the browser: the legacy app's or IMS's.
+    """
+    from django.urls import reverse
+
+    start = site.post(reverse("workfront_oauth:authorize"), {"next": "/after/"})
+    assert start.status_code == 302
+    location = start["Location"]
+    assert location.startswith(emu.base_url + authorize_path + "?"), location
+    authorize = query_of(location)
+
+    browser = requests.Session()
+    page = browser.get(location, timeout=TIMEOUT)
+    assert page.status_code == 200, page.text
+    rid = request_id(page.text)
+    browser.post(
+        emu.base_url + "/integrations/oauth2/login",
+        data={"request_id": rid, "username": emu.username, "password": emu.password},
+        timeout=TIMEOUT,
+    )
+    answer = browser.post(
+        emu.base_url + "/integrations/oauth2/consent",
+        data={"request_id": rid, "decision": decision},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    callback = urlsplit(answer.headers["Location"])
+    assert f"{callback.scheme}://{callback.netloc}{callback.path}" == authorize["redirect_uri"]
+    return site.get(f"{callback.path}?{callback.query}")

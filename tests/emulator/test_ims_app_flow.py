@@ -21,7 +21,7 @@ from django_workfront_oauth import services
 from django_workfront_oauth.exceptions import ReauthorizationRequired, WorkfrontAPIError
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
-from tests.emulator.helpers import TIMEOUT, query_of, request_id
+from tests.emulator.helpers import TIMEOUT, connect_through, query_of
 
 pytestmark = [
     pytest.mark.django_db,
@@ -37,32 +37,8 @@ def site_client(user: AbstractBaseUser) -> Client:
 
 
 def connect(site: Client, emu: WorkfrontEmulator, decision: str = "allow") -> Any:
-    """Click Connect, sign in and answer at the emulator; the site's answer to the callback."""
-    start = site.post(reverse("workfront_oauth:authorize"), {"next": "/after/"})
-    assert start.status_code == 302
-    location = start["Location"]
-    assert location.startswith(emu.base_url + "/ims/authorize/v2?")
-    authorize = query_of(location)
-    assert authorize["client_id"] == emu.ims_client_id
-
-    browser = requests.Session()
-    page = browser.get(location, timeout=TIMEOUT)
-    assert page.status_code == 200, page.text
-    rid = request_id(page.text)
-    browser.post(
-        emu.base_url + "/integrations/oauth2/login",
-        data={"request_id": rid, "username": emu.username, "password": emu.password},
-        timeout=TIMEOUT,
-    )
-    answer = browser.post(
-        emu.base_url + "/integrations/oauth2/consent",
-        data={"request_id": rid, "decision": decision},
-        allow_redirects=False,
-        timeout=TIMEOUT,
-    )
-    callback = urlsplit(answer.headers["Location"])
-    assert f"{callback.scheme}://{callback.netloc}{callback.path}" == authorize["redirect_uri"]
-    return site.get(f"{callback.path}?{callback.query}")
+    """Connect through the emulator's IMS side; the site's answer to the callback."""
+    return connect_through(site, emu, "/ims/authorize/v2", decision)
 
 
 def test_connect_call_refresh_and_disconnect(
@@ -157,35 +133,6 @@ def test_a_revoked_grant_needs_reconnecting(
     connection.refresh_from_db()
     assert connection.status == WorkfrontConnection.Status.REAUTH_REQUIRED
     assert emu.stats["ims_rejected_refreshes"] == 1
-
-
-def test_deny_saves_nothing(workfront_ims_settings: WorkfrontEmulator, site_client: Client) -> None:
-    emu = workfront_ims_settings
-
-    response = connect(site_client, emu, decision="deny")
-
-    assert response.status_code == 400
-    assert not WorkfrontConnection.objects.exists()
-    assert emu.stats["ims_consents_denied"] == 1
-    assert emu.stats["ims_token_requests"]["authorization_code"] == 0
-
-
-@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
-def test_both_token_auth_methods(
-    workfront_ims_settings: WorkfrontEmulator,
-    site_client: Client,
-    user: AbstractBaseUser,
-    settings: Any,
-    method: str,
-) -> None:
-    settings.WORKFRONT_OAUTH_TOKEN_AUTH_METHOD = method
-    settings.WORKFRONT_OAUTH_USE_PKCE = True
-
-    assert connect(site_client, workfront_ims_settings).status_code == 302
-
-    connection = WorkfrontConnection.objects.get(user=user)
-    services.refresh_connection(connection, force=True)
-    assert workfront_ims_settings.stats["ims_successful_refreshes"] == 1
 
 
 def _connect_without_offline_access(
