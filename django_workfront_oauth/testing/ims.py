@@ -11,7 +11,6 @@ a refresh token only with ``offline_access``.
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import hashlib
 import hmac
@@ -34,7 +33,15 @@ from .messages import (
     json_response,
     redirect,
 )
-from .state import IMS, ClientApp, IssuedTokens, OAuthError, add_query, ims_subject
+from .state import (
+    IMS,
+    ClientApp,
+    IssuedTokens,
+    OAuthError,
+    add_query,
+    client_credentials,
+    ims_subject,
+)
 
 if TYPE_CHECKING:
     from .emulator import WorkfrontEmulator
@@ -264,19 +271,8 @@ def _form(request: Request) -> dict[str, str]:
 
 def _client(emulator: WorkfrontEmulator, request: Request, params: dict[str, str]) -> ClientApp:
     """Authenticate the IMS client by HTTP Basic, or by ``client_id``/``client_secret`` fields."""
-    header = request.header("authorization") or ""
-    if header[:6].lower() == "basic ":
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            decoded = ""
-        client_id, colon, client_secret = decoded.partition(":")
-        if not colon:
-            raise OAuthError(401, "INVALID_CLIENT", "Malformed Basic credentials.")
-        return emulator.store.authenticate_client(client_id, client_secret, IMS)
-    return emulator.store.authenticate_client(
-        params.get("client_id"), params.get("client_secret"), IMS
-    )
+    client_id, client_secret = client_credentials(request.header("authorization") or "", params)
+    return emulator.store.authenticate_client(client_id, client_secret, IMS)
 
 
 # Revoke, userinfo, discovery ---------------------------------------------------------------

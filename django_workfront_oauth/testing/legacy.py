@@ -8,8 +8,6 @@ request says which server it belongs to, and so where and how the user is sent b
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -26,7 +24,7 @@ from .messages import (
     redirect,
     token_error,
 )
-from .state import LEGACY, ClientApp, OAuthError, add_query
+from .state import LEGACY, ClientApp, OAuthError, add_query, client_credentials
 
 if TYPE_CHECKING:
     from .emulator import WorkfrontEmulator
@@ -160,14 +158,5 @@ def _token_params(request: Request) -> tuple[dict[str, str], str]:
 
 def _client(emulator: WorkfrontEmulator, request: Request, params: dict[str, str]) -> ClientApp:
     """Authenticate the client by HTTP Basic (JSON style) or by body fields (form style)."""
-    header = request.header("authorization") or ""
-    if header[:6].lower() == "basic ":
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            decoded = ""
-        client_id, colon, client_secret = decoded.partition(":")
-        if not colon:
-            raise OAuthError(401, "INVALID_CLIENT", "Malformed Basic credentials.")
-        return emulator.store.authenticate_client(client_id, client_secret)
-    return emulator.store.authenticate_client(params.get("client_id"), params.get("client_secret"))
+    client_id, client_secret = client_credentials(request.header("authorization") or "", params)
+    return emulator.store.authenticate_client(client_id, client_secret)

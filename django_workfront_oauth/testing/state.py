@@ -10,6 +10,7 @@ takes the one lock it shares with the rest of the emulator, so each operation is
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -61,6 +62,20 @@ def ims_subject(user: EmulatedUser) -> str:
 def counter(provider: str, key: str) -> str:
     """The stats key of ``key`` for a provider: the IMS side's counters are prefixed ``ims_``."""
     return f"ims_{key}" if provider == IMS else key
+
+
+def client_credentials(authorization: str, params: dict[str, str]) -> tuple[str | None, str | None]:
+    """A token request's client id and secret: from HTTP Basic, else from the body's fields."""
+    if authorization[:6].lower() != "basic ":
+        return params.get("client_id"), params.get("client_secret")
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    client_id, colon, client_secret = decoded.partition(":")
+    if not colon:
+        raise OAuthError(401, "INVALID_CLIENT", "Malformed Basic credentials.")
+    return client_id, client_secret
 
 
 def add_query(uri: str, params: dict[str, str]) -> str:
