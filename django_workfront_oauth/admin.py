@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from . import services
 from .exceptions import TokenDecryptionError
@@ -506,64 +506,75 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     # -- actions ----------------------------------------------------------------------------
 
+    def _report(self, request: HttpRequest, count: int, message: Any, level: int) -> None:
+        """One message about ``count`` connections; nothing when there are none.
+
+        ``message`` is an ``ngettext_lazy(singular, plural, "count")``, which picks its plural
+        form from the ``count`` it is formatted with (and stays visible to makemessages).
+        """
+        if count:
+            self.message_user(request, message % {"count": count}, level)
+
     @admin.action(description=_("Refresh now"), permissions=("change",))
     def refresh_now_action(
         self, request: HttpRequest, queryset: QuerySet[WorkfrontConnection]
     ) -> None:
         """Force a refresh of the selected connections and report how it went."""
         counts = refresh_now(queryset)
-        if counts.refreshed:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d connection was refreshed.",
-                    "%(count)d connections were refreshed.",
-                    counts.refreshed,
-                )
-                % {"count": counts.refreshed},
-                messages.SUCCESS,
-            )
-        problems = (
-            (
-                counts.failed,
-                ngettext(
-                    "%(count)d connection could not be refreshed now (Workfront unavailable); "
-                    "it will be retried.",
-                    "%(count)d connections could not be refreshed now (Workfront unavailable); "
-                    "they will be retried.",
-                    counts.failed,
-                ),
+        self._report(
+            request,
+            counts.refreshed,
+            ngettext_lazy(
+                "%(count)d connection was refreshed.",
+                "%(count)d connections were refreshed.",
+                "count",
             ),
-            (
-                counts.reauth_required,
-                ngettext(
-                    "%(count)d connection needs its user to connect again.",
-                    "%(count)d connections need their users to connect again.",
-                    counts.reauth_required,
-                ),
-            ),
-            (
-                counts.skipped,
-                ngettext(
-                    "%(count)d connection was skipped (busy, gone or nothing to refresh with).",
-                    "%(count)d connections were skipped (busy, gone or nothing to refresh with).",
-                    counts.skipped,
-                ),
-            ),
-            (
-                counts.unreadable,
-                ngettext(
-                    "%(count)d connection has tokens that cannot be decrypted with the "
-                    "configured FIELD_ENCRYPTION_KEY.",
-                    "%(count)d connections have tokens that cannot be decrypted with the "
-                    "configured FIELD_ENCRYPTION_KEY.",
-                    counts.unreadable,
-                ),
-            ),
+            messages.SUCCESS,
         )
-        for count, message in problems:
-            if count:
-                self.message_user(request, message % {"count": count}, messages.WARNING)
+        self._report(
+            request,
+            counts.failed,
+            ngettext_lazy(
+                "%(count)d connection could not be refreshed now (Workfront unavailable); "
+                "it will be retried.",
+                "%(count)d connections could not be refreshed now (Workfront unavailable); "
+                "they will be retried.",
+                "count",
+            ),
+            messages.WARNING,
+        )
+        self._report(
+            request,
+            counts.reauth_required,
+            ngettext_lazy(
+                "%(count)d connection needs its user to connect again.",
+                "%(count)d connections need their users to connect again.",
+                "count",
+            ),
+            messages.WARNING,
+        )
+        self._report(
+            request,
+            counts.skipped,
+            ngettext_lazy(
+                "%(count)d connection was skipped (busy, gone or nothing to refresh with).",
+                "%(count)d connections were skipped (busy, gone or nothing to refresh with).",
+                "count",
+            ),
+            messages.WARNING,
+        )
+        self._report(
+            request,
+            counts.unreadable,
+            ngettext_lazy(
+                "%(count)d connection has tokens that cannot be decrypted with the "
+                "configured FIELD_ENCRYPTION_KEY.",
+                "%(count)d connections have tokens that cannot be decrypted with the "
+                "configured FIELD_ENCRYPTION_KEY.",
+                "count",
+            ),
+            messages.WARNING,
+        )
 
     @admin.action(description=_("Require reconnection"), permissions=("change",))
     def require_reconnection_action(
@@ -582,28 +593,26 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 ),
             )
         counts = require_reconnection(queryset, admin_reason(request, "Require reconnection"))
-        if counts.required:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d connection now requires its user to connect again.",
-                    "%(count)d connections now require their users to connect again.",
-                    counts.required,
-                )
-                % {"count": counts.required},
-                messages.SUCCESS,
-            )
-        if counts.already:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d connection already required reconnection; left as it was.",
-                    "%(count)d connections already required reconnection; left as they were.",
-                    counts.already,
-                )
-                % {"count": counts.already},
-                messages.WARNING,
-            )
+        self._report(
+            request,
+            counts.required,
+            ngettext_lazy(
+                "%(count)d connection now requires its user to connect again.",
+                "%(count)d connections now require their users to connect again.",
+                "count",
+            ),
+            messages.SUCCESS,
+        )
+        self._report(
+            request,
+            counts.already,
+            ngettext_lazy(
+                "%(count)d connection already required reconnection; left as it was.",
+                "%(count)d connections already required reconnection; left as they were.",
+                "count",
+            ),
+            messages.WARNING,
+        )
         return None
 
     @admin.action(description=_("Disconnect (log out and delete)"), permissions=("delete",))
@@ -624,15 +633,14 @@ class WorkfrontConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 ),
             )
         self._log_deletions(request, queryset)
-        count = disconnect_connections(queryset)
-        self.message_user(
+        self._report(
             request,
-            ngettext(
+            disconnect_connections(queryset),
+            ngettext_lazy(
                 "%(count)d connection was disconnected.",
                 "%(count)d connections were disconnected.",
-                count,
-            )
-            % {"count": count},
+                "count",
+            ),
             messages.SUCCESS,
         )
         return None
