@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint,example]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,example,docs]'
 	touch $(STAMP)
 
 test: $(STAMP)
