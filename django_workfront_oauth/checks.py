@@ -23,6 +23,10 @@
 | W004  | adobe_ims and SCOPES lacks offline_access: no refresh token, 24-hour connections |
 | W005  | adobe_ims and REDIRECT_URI is not https:// (IMS requires it, even for localhost) |
 | W006  | adobe_ims and SCOPES lacks openid: IMS's userinfo cannot say who the user is |
+| E017  | PROVIDER and IMS_ORG_ID not set: a site set up for the old default, the legacy app |
+| W007  | PROVIDER not set (now adobe_ims) but the instance has legacy connections (database) |
+| W008  | a legacy instance has USE_PKCE off: nothing makes an injected authorization code useless |
+| W009  | adobe_ims, no REDIRECT_URI nor SECURE_PROXY_SSL_HEADER, DEBUG off: callback may be http |
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from urllib.parse import urlsplit
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError, router
 from django.utils import timezone
 
 from .conf import (
@@ -51,8 +56,9 @@ from .conf import (
     is_loopback_host,
     parse_scopes,
 )
+from .constants import LEGACY_SHUTDOWN
+from .providers import provider_names
 
-LEGACY_SHUTDOWN = date(2027, 2, 1)
 _INSTANCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _DURATIONS = ("ACCESS_TOKEN_LIFETIME", "REFRESH_MARGIN", "HTTP_TIMEOUT")
 
@@ -139,15 +145,13 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
                 id=ID("E008"),
             )
         )
-    from .providers import _PROVIDERS
-
     provider = raw["PROVIDER"]
-    if provider not in _PROVIDERS:
+    if provider not in provider_names():
         errors.append(
             Error(
                 f"{_setting_name(name, 'PROVIDER')} is {provider!r}, which this version does not "
                 "support.",
-                hint=f"Use one of {', '.join(sorted(_PROVIDERS))}.",
+                hint=f"Use one of {', '.join(provider_names())}.",
                 id=ID("E012"),
             )
         )
@@ -164,18 +168,42 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
                     id=ID("E013"),
                 )
             )
-    if not isinstance(raw["USE_PKCE"], bool):
+    if raw["USE_PKCE"] is not None and not isinstance(raw["USE_PKCE"], bool):
         errors.append(
             Error(
-                f"{_setting_name(name, 'USE_PKCE')} must be True or False.",
+                f"{_setting_name(name, 'USE_PKCE')} must be True, False or None (the provider's "
+                "default: on for adobe_ims).",
                 id=ID("E013"),
             )
         )
     if provider == PROVIDER_WORKFRONT:
         errors += _check_legacy(name, raw, host)
+    elif provider == PROVIDER_ADOBE_IMS and _looks_like_old_legacy_default(name, raw):
+        errors.append(_old_default_error(name))
     elif provider == PROVIDER_ADOBE_IMS:
         errors += _check_ims(name, raw, redirect_uri)
     return errors
+
+
+def _looks_like_old_legacy_default(name: str, raw: Mapping[str, Any]) -> bool:
+    """No ``PROVIDER`` and no ``IMS_ORG_ID``: set up for the legacy app when it was the default."""
+    return not app_settings.provider_is_explicit(name) and not raw["IMS_ORG_ID"]
+
+
+def _old_default_error(name: str) -> CheckMessage:
+    # One error that says what happened, instead of the IMS errors of a site that never chose
+    # IMS: the site is told, not silently switched to another authorization server.
+    return Error(
+        f"{_setting_name(name, 'PROVIDER')} is not set, so the instance {name!r} now uses "
+        "Adobe IMS (the default since 0.2), but it has no "
+        f"{_setting_name(name, 'IMS_ORG_ID')}: it looks set up for the legacy Workfront "
+        "OAuth2 app, the old default.",
+        hint=f"To keep the legacy app until {LEGACY_SHUTDOWN.isoformat()}, set "
+        f"{_setting_name(name, 'PROVIDER')} = 'workfront'. To move, create an OAuth Web App "
+        "credential in Adobe Developer Console and set CLIENT_ID, CLIENT_SECRET and IMS_ORG_ID "
+        "from it (docs: Moving to Adobe IMS).",
+        id=ID("E017"),
+    )
 
 
 def _check_ims(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[CheckMessage]:
@@ -220,7 +248,7 @@ def _check_ims(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[Che
                 id=ID("W006"),
             )
         )
-    if redirect_uri and urlsplit(redirect_uri).scheme != "https":
+    if redirect_uri and not _is_https_or_loopback(redirect_uri):
         messages.append(
             Warning(
                 f"{_setting_name(name, 'REDIRECT_URI')} is not https://; Adobe IMS only redirects "
@@ -230,7 +258,29 @@ def _check_ims(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[Che
                 id=ID("W005"),
             )
         )
+    if (
+        not redirect_uri
+        and not settings.DEBUG
+        and not getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    ):
+        messages.append(
+            Warning(
+                f"{_setting_name(name, 'REDIRECT_URI')} is not set, so the callback URL is built "
+                "from each request; behind a proxy that terminates TLS, without "
+                "SECURE_PROXY_SSL_HEADER, it is built as http://, which Adobe IMS refuses.",
+                hint="Set SECURE_PROXY_SSL_HEADER as your proxy requires, or set "
+                f"{_setting_name(name, 'REDIRECT_URI')} to the https:// callback URL registered "
+                "in Developer Console.",
+                id=ID("W009"),
+            )
+        )
     return messages
+
+
+def _is_https_or_loopback(url: str) -> bool:
+    """IMS redirects only to HTTPS; plain HTTP on loopback is the local emulator's."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or is_loopback_host(parts.hostname)
 
 
 def _check_legacy(name: str, raw: Mapping[str, Any], host: str) -> list[CheckMessage]:
@@ -250,6 +300,18 @@ def _check_legacy(name: str, raw: Mapping[str, Any], host: str) -> list[CheckMes
         "Create an OAuth Web App credential in Adobe Developer Console and set "
         f"{_setting_name(name, 'PROVIDER')} = 'adobe_ims' (see the README's migration guide)."
     )
+    if not _use_pkce(raw, PROVIDER_WORKFRONT):
+        messages.append(
+            Warning(
+                f"The legacy instance {name!r} does not use PKCE: a leaked authorization code "
+                "(from a log or a browser history) could be replayed by another user to link "
+                "the victim's Workfront account to theirs (code injection, RFC 9700 4.5).",
+                hint=f"If your Workfront accepts it, set {_setting_name(name, 'USE_PKCE')} = True "
+                "(Workfront documents no PKCE for its Web Application type); better, move to "
+                "Adobe IMS, where PKCE and an OpenID Connect nonce are on by default.",
+                id=ID("W008"),
+            )
+        )
     if today() < LEGACY_SHUTDOWN:
         messages.append(
             Warning(
@@ -269,6 +331,11 @@ def _check_legacy(name: str, raw: Mapping[str, Any], host: str) -> list[CheckMes
             )
         )
     return messages
+
+
+def _use_pkce(raw: Mapping[str, Any], provider: str) -> bool:
+    value = raw["USE_PKCE"]
+    return provider == PROVIDER_ADOBE_IMS if value is None else bool(value)
 
 
 def _check_instances_setting() -> tuple[list[CheckMessage], list[str]]:
@@ -421,3 +488,45 @@ def check_beat_schedule(
             id=ID("W003"),
         )
     ]
+
+
+@register(Tags.database)
+def check_legacy_connections_after_default_change(
+    app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Legacy connections on an instance that now takes the new default provider.
+
+    A database check: it runs with ``check --database default`` (and ``migrate``), where the
+    table may not exist yet.
+    """
+    from .models import WorkfrontConnection
+
+    database = router.db_for_read(WorkfrontConnection)
+    if database not in (kwargs.get("databases") or ()):
+        return []
+    messages: list[CheckMessage] = []
+    for name in app_settings.instance_names():
+        raw = app_settings.raw_instance(name)
+        if app_settings.provider_is_explicit(name) or raw["PROVIDER"] != PROVIDER_ADOBE_IMS:
+            continue
+        try:
+            legacy = (
+                WorkfrontConnection.objects.using(database)
+                .filter(instance=name, provider=PROVIDER_WORKFRONT)
+                .count()
+            )
+        except DatabaseError:
+            return []  # not migrated yet: nothing to say
+        if legacy:
+            messages.append(
+                Warning(
+                    f"The instance {name!r} has {legacy} legacy Workfront connection(s), but "
+                    f"{_setting_name(name, 'PROVIDER')} is not set and now defaults to "
+                    "'adobe_ims': users who connect again sign in through Adobe IMS.",
+                    hint=f"If that is your plan, set {_setting_name(name, 'PROVIDER')} = "
+                    "'adobe_ims' to say so; to stay on the legacy app until "
+                    f"{LEGACY_SHUTDOWN.isoformat()}, set it to 'workfront'.",
+                    id=ID("W007"),
+                )
+            )
+    return messages

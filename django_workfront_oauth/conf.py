@@ -18,23 +18,30 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-PREFIX = "WORKFRONT_OAUTH_"
-DEFAULT_INSTANCE = "default"
-
-PROVIDER_WORKFRONT = "workfront"
-PROVIDER_ADOBE_IMS = "adobe_ims"
-PROVIDERS = (PROVIDER_WORKFRONT, PROVIDER_ADOBE_IMS)
-
-TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-
-DEFAULT_SCOPES = (
-    "openid",
-    "AdobeID",
-    "offline_access",
-    "read_organizations",
-    "additional_info.projectedProductContext",
-    "workfront_api",
+from .constants import (
+    DEFAULT_INSTANCE,
+    DEFAULT_SCOPES,
+    PROVIDER_ADOBE_IMS,
+    PROVIDER_WORKFRONT,
+    PROVIDERS,
+    TOKEN_AUTH_METHODS,
 )
+
+__all__ = [
+    "DEFAULT_INSTANCE",
+    "DEFAULT_SCOPES",
+    "INSTANCE_DEFAULTS",
+    "PREFIX",
+    "PROVIDERS",
+    "PROVIDER_ADOBE_IMS",
+    "PROVIDER_WORKFRONT",
+    "TOKEN_AUTH_METHODS",
+    "AppSettings",
+    "InstanceSettings",
+    "app_settings",
+]
+
+PREFIX = "WORKFRONT_OAUTH_"
 
 #: Defaults of the settings that an instance may override, by name without the prefix.
 INSTANCE_DEFAULTS: dict[str, Any] = {
@@ -43,13 +50,15 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     "CLIENT_SECRET": "",
     "DOMAIN": "",
     "LANE": "",
-    "PROVIDER": PROVIDER_WORKFRONT,
+    # Adobe IMS since 0.2: no legacy Workfront OAuth2 app can be created after 2026-11-01.
+    "PROVIDER": PROVIDER_ADOBE_IMS,
     "IMS_HOST": "https://ims-na1.adobelogin.com",
     "IMS_ORG_ID": "",
     "SCOPES": ",".join(DEFAULT_SCOPES),
     "REDIRECT_URI": "",
     "TOKEN_AUTH_METHOD": "client_secret_basic",
-    "USE_PKCE": False,
+    # None: on for adobe_ims, off for workfront (its Web Application type documents no PKCE).
+    "USE_PKCE": None,
     "API_VERSION": "v21.0",
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=8),
     "REFRESH_MARGIN": timedelta(minutes=15),
@@ -185,6 +194,8 @@ class AppSettings:
     def get_instance(self, name: str = DEFAULT_INSTANCE) -> InstanceSettings:
         """The effective settings of one instance; ``KeyError`` for an unknown name."""
         raw = self.raw_instance(name)
+        provider = str(raw["PROVIDER"])
+        use_pkce = provider == PROVIDER_ADOBE_IMS if raw["USE_PKCE"] is None else raw["USE_PKCE"]
         return InstanceSettings(
             name=name,
             host=normalise_host(str(raw["HOST"])) if raw["HOST"] else "",
@@ -192,19 +203,30 @@ class AppSettings:
             client_secret=str(raw["CLIENT_SECRET"]),
             domain=str(raw["DOMAIN"]),
             lane=str(raw["LANE"]),
-            provider=str(raw["PROVIDER"]),
+            provider=provider,
             ims_host=normalise_host(str(raw["IMS_HOST"])),
             ims_org_id=str(raw["IMS_ORG_ID"]),
             scopes=parse_scopes(raw["SCOPES"]),
             redirect_uri=str(raw["REDIRECT_URI"] or ""),
             token_auth_method=str(raw["TOKEN_AUTH_METHOD"]),
-            use_pkce=bool(raw["USE_PKCE"]),
+            use_pkce=bool(use_pkce),
             api_version=str(raw["API_VERSION"]),
             access_token_lifetime=as_timedelta(raw["ACCESS_TOKEN_LIFETIME"]),
             refresh_margin=as_timedelta(raw["REFRESH_MARGIN"]),
             http_timeout=as_timedelta(raw["HTTP_TIMEOUT"]),
             success_url=str(raw["SUCCESS_URL"]),
         )
+
+    def provider_is_explicit(self, name: str = DEFAULT_INSTANCE) -> bool:
+        """True when the instance's settings name its ``PROVIDER`` rather than take the default.
+
+        The default changed from ``"workfront"`` to ``"adobe_ims"``: the checks tell a site that
+        relied on the old default instead of switching it silently.
+        """
+        if name == DEFAULT_INSTANCE:
+            return hasattr(settings, PREFIX + "PROVIDER")
+        entry = self.INSTANCES.get(name)
+        return isinstance(entry, Mapping) and "PROVIDER" in entry
 
     def has_instance(self, name: str) -> bool:
         """True when ``name`` is ``"default"`` or a configured instance."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -74,7 +75,7 @@ class WorkfrontConnection(models.Model):
         _("provider"),
         max_length=32,
         choices=Provider.choices,
-        default=Provider.WORKFRONT,
+        default=Provider.ADOBE_IMS,
         help_text=_("The authorization server that issued the tokens."),
     )
     host = models.CharField(
@@ -211,7 +212,17 @@ class WorkfrontConnection(models.Model):
         return self.status == self.Status.REAUTH_REQUIRED
 
     def client(self) -> WorkfrontClient:
-        """A :class:`~django_workfront_oauth.client.WorkfrontClient` for this connection."""
+        """Deprecated: use :class:`~django_workfront_oauth.client.WorkfrontClient` (connection).
+
+        Kept so that existing callers work; the model layer otherwise knows nothing of the
+        client above it (the layers contract lists this one import as the exception).
+        """
+        warnings.warn(
+            "WorkfrontConnection.client() is deprecated; use "
+            "django_workfront_oauth.client.WorkfrontClient(connection).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from .client import WorkfrontClient
 
         return WorkfrontClient(self)
@@ -296,6 +307,12 @@ class PendingAuthorization(models.Model):
     redirect_uri = models.CharField(_("redirect URI"), max_length=2000)
     next_url = models.CharField(_("next URL"), max_length=2000, blank=True)
     code_verifier = EncryptedTokenField(_("PKCE code verifier"), blank=True, default="")
+    nonce = EncryptedTokenField(
+        _("OpenID Connect nonce"),
+        blank=True,
+        default="",
+        help_text=_("Sent with the authorization request; the id_token must carry it back."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
 

@@ -8,7 +8,7 @@ Add the beat entry to your settings::
 
 from __future__ import annotations
 
-import random
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
@@ -20,15 +20,15 @@ from .models import WorkfrontConnection
 
 #: Transient failures are retried this many times, waiting longer each time.
 MAX_RETRIES = 5
-RETRY_BASE_SECONDS = 30
-RETRY_CAP_SECONDS = 30 * 60
 
 
-def retry_countdown(retries: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with full jitter, capped, never shorter than ``Retry-After``."""
-    ceiling = min(RETRY_BASE_SECONDS * 2**retries, RETRY_CAP_SECONDS)
-    countdown = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - not for secrets
-    return max(countdown, min(retry_after or 0, RETRY_CAP_SECONDS))
+def retry_countdown(retries: int, retry_at: datetime | None = None) -> float:
+    """Seconds before retry ``retries + 1``: the services' one backoff policy, and never before
+    the ``next_refresh_attempt_at`` that the failed attempt recorded."""
+    countdown = services.backoff_delay(retries + 1).total_seconds()
+    if retry_at is not None:
+        countdown = max(countdown, (retry_at - timezone.now()).total_seconds())
+    return countdown
 
 
 @shared_task(name="django_workfront_oauth.tasks.refresh_due_connections", ignore_result=True)
@@ -60,8 +60,6 @@ def refresh_connection_task(self: Any, connection_id: int) -> str:
             .first()
         )
         retry_at = connection.next_refresh_attempt_at if connection else None
-        countdown = retry_countdown(self.request.retries)
-        if retry_at is not None:
-            countdown = max(countdown, (retry_at - timezone.now()).total_seconds())
+        countdown = retry_countdown(self.request.retries, retry_at)
         raise self.retry(countdown=countdown, exc=WorkfrontUnavailable(outcome.value))
     return outcome.value

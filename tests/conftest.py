@@ -123,16 +123,23 @@ def make_connection(user: AbstractBaseUser) -> Any:
 class ConnectFlow:
     """Drives the connect flow through the views for one test client."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, http: WorkfrontMock | None = None) -> None:
         self.client = client
+        self.http = http
         self.authorize_response: HttpResponse | None = None
 
     def start(self, **data: str) -> str:
-        """POST to the authorize view; return the ``state`` of the Workfront redirect."""
+        """POST to the authorize view; return the ``state`` of the Workfront redirect.
+
+        The flow's ``nonce`` goes to the HTTP mock, whose IMS answers carry it back.
+        """
         response = self.client.post(reverse("workfront_oauth:authorize"), data)
         assert response.status_code == 302, response.status_code
         self.authorize_response = response
-        return self.authorize_params()["state"]
+        params = self.authorize_params()
+        if self.http is not None:
+            self.http.nonce = params.get("nonce", "")
+        return params["state"]
 
     def authorize_params(self) -> dict[str, str]:
         assert self.authorize_response is not None
@@ -156,12 +163,12 @@ class ConnectFlow:
 
 
 @pytest.fixture
-def make_flow() -> Any:
+def make_flow(workfront_http: WorkfrontMock) -> Any:
     """``make_flow(client)``: a :class:`ConnectFlow` for that client."""
-    return ConnectFlow
+    return lambda client: ConnectFlow(client, workfront_http)
 
 
 @pytest.fixture
-def flow(user_client: Client) -> ConnectFlow:
+def flow(user_client: Client, workfront_http: WorkfrontMock) -> ConnectFlow:
     """The connect flow of ``user``."""
-    return ConnectFlow(user_client)
+    return ConnectFlow(user_client, workfront_http)

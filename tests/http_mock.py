@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import base64
 import json as jsonlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import responses
 
@@ -97,7 +98,38 @@ class SentRequest:
         scheme, _, encoded = value.partition(" ")
         assert scheme == "Basic", value
         user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
-        return user, password
+        # RFC 6749 2.3.1: each part is form-urlencoded before the base64 step.
+        return unquote_plus(user), unquote_plus(password)
+
+    def client_id(self) -> str:
+        """The client that authenticated: HTTP Basic's user, or the body's ``client_id``."""
+        basic = self.basic_auth()
+        return basic[0] if basic is not None else self.fields().get("client_id", "")
+
+
+def make_id_token(claims: Mapping[str, Any]) -> str:
+    """An unsigned-looking compact JWS with ``claims``: the client checks claims, not signatures."""
+
+    def part(value: Any) -> str:
+        raw = jsonlib.dumps(value).encode("utf-8")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(dict(claims))}.c2lnbmF0dXJl"
+
+
+def id_token_claims(client_id: str, nonce: str, **overrides: Any) -> dict[str, Any]:
+    """The claims IMS puts in an id_token for this client and nonce."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": IMS_HOST,
+        "aud": client_id,
+        "sub": "ims-wf-user-1",
+        "iat": now,
+        "exp": now + 86400,
+        "nonce": nonce,
+    }
+    claims.update(overrides)
+    return {key: value for key, value in claims.items() if value is not None}
 
 
 def _unique_pairs(encoded: str) -> dict[str, str]:
@@ -122,6 +154,9 @@ class WorkfrontMock:
         self.api_version = api_version
         #: Which authorization server answers ``token()``: "workfront" or "adobe_ims".
         self.provider = provider
+        #: The ``nonce`` of the last authorization request (``ConnectFlow.start`` sets it): IMS
+        #: answers put it into their ``id_token``, as the real server does.
+        self.nonce = ""
 
     # -- URLs ----------------------------------------------------------------------------------
 
@@ -157,8 +192,26 @@ class WorkfrontMock:
             body["token_type"] = "bearer"
         if refresh_token is not None:
             body["refresh_token"] = refresh_token
-        self.token_response(json=body, host=host)
+        if self.provider == "adobe_ims" and "id_token" not in body:
+            self._ims_token_with_id_token(body)
+        else:
+            self.token_response(json=body, host=host)
         return body
+
+    def _ims_token_with_id_token(self, body: dict[str, Any]) -> None:
+        """IMS's answer to a code exchange carries an id_token naming the client and the nonce;
+        a refresh's carries none here (nothing checks it)."""
+
+        def answer(request: Any) -> tuple[int, dict[str, str], str]:
+            sent = SentRequest(request.method, request.url, request.headers, request.body, None)
+            fields = dict(parse_qsl(sent.body if isinstance(sent.body, str) else ""))
+            answered = dict(body)
+            if fields.get("grant_type") == "authorization_code":
+                claims = id_token_claims(sent.client_id(), self.nonce)
+                answered["id_token"] = make_id_token(claims)
+            return 200, {"Content-Type": "application/json"}, jsonlib.dumps(answered)
+
+        self.mock.add_callback("POST", self.token_url(), callback=answer)
 
     def token_response(
         self,

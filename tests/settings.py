@@ -70,3 +70,6 @@ FIELD_ENCRYPTION_KEY = "dGVzdHMtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE="
 WORKFRONT_OAUTH_HOST = "https://acme.my.workfront.com"
 WORKFRONT_OAUTH_CLIENT_ID = "test-client-id"
 WORKFRONT_OAUTH_CLIENT_SECRET = "test-client-secret"
+# Named explicitly: the default is Adobe IMS, and the ``provider`` fixture runs the tests that
+# matter on both; the rest predate IMS and test the legacy provider's own behaviour.
+WORKFRONT_OAUTH_PROVIDER = "workfront"

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.models import AbstractBaseUser, Permission
@@ -228,7 +228,7 @@ def test_token_state_is_set_or_not_set(admin_client: Client, make_connection: An
 
 
 def test_token_fields_are_not_in_any_list_option() -> None:
-    model_admin = wf_admin.WorkfrontConnectionAdmin(WorkfrontConnection, wf_admin.admin.site)
+    model_admin = wf_admin.WorkfrontConnectionAdmin(WorkfrontConnection, admin.site)
     options = (
         *model_admin.list_display,
         *[f for f in model_admin.list_filter if isinstance(f, str)],
@@ -590,7 +590,7 @@ def test_disconnect_confirms_then_logs_out_and_deletes(
     if workfront_http.provider == "workfront":
         assert logout.access_token == ACCESS
     else:
-        assert logout.form() == {"token": REFRESH}
+        assert logout.form() == {"token": REFRESH, "token_type_hint": "refresh_token"}
     assert signals == [("disconnected", connection.pk)]
     entry = LogEntry.objects.get()
     assert entry.action_flag == DELETION
@@ -628,7 +628,7 @@ def test_delete_queryset_disconnects_each(
     make_connection(user=make_user("bob"))
     workfront_http.logout()
     workfront_http.logout()
-    model_admin = wf_admin.WorkfrontConnectionAdmin(WorkfrontConnection, wf_admin.admin.site)
+    model_admin = wf_admin.WorkfrontConnectionAdmin(WorkfrontConnection, admin.site)
     model_admin.delete_queryset(rf.post("/"), WorkfrontConnection.objects.all())
     assert not WorkfrontConnection.objects.exists()
     assert len(workfront_http.end_session_requests()) == 2

@@ -46,10 +46,14 @@ def error_ids(messages: list[Any]) -> set[str]:
 # -- a clean configuration ---------------------------------------------------------------------
 
 
-def test_clean_configuration_has_no_errors_only_the_legacy_warning() -> None:
+def test_clean_configuration_has_no_errors_only_the_legacy_warnings() -> None:
+    """The test settings run the legacy provider: its end date and its lack of PKCE are said."""
     messages = run_checks(include_deployment_checks=False)
     ours = [message for message in messages if message.id.startswith("django_workfront_oauth.")]
-    assert [message.id for message in ours] == ["django_workfront_oauth.W002"]
+    assert sorted(message.id for message in ours) == [
+        "django_workfront_oauth.W002",
+        "django_workfront_oauth.W008",
+    ]
 
 
 def test_clean_configuration_with_named_instances_has_no_errors(settings: Any) -> None:
@@ -60,11 +64,17 @@ def test_clean_configuration_with_named_instances_has_no_errors(settings: Any) -
             "CLIENT_SECRET": "sb-secret",
             "REDIRECT_URI": "https://app.example.com/workfront/callback/",
             "REFRESH_MARGIN": 600,
+            "PROVIDER": "workfront",
         }
     }
     messages = settings_messages()
     assert error_ids(messages) == set()
-    assert [message.id for message in messages] == ["django_workfront_oauth.W002"] * 2
+    assert sorted(message.id for message in messages) == [
+        "django_workfront_oauth.W002",
+        "django_workfront_oauth.W002",
+        "django_workfront_oauth.W008",
+        "django_workfront_oauth.W008",
+    ]
 
 
 def test_the_checks_are_registered_with_django() -> None:
@@ -319,7 +329,7 @@ def test_bad_duration_is_e013(settings: Any, setting: str, value: Any) -> None:
 def test_use_pkce_not_a_bool_is_e013(settings: Any) -> None:
     settings.WORKFRONT_OAUTH_USE_PKCE = "yes"
     error = only(settings_messages(), "E013")
-    assert "WORKFRONT_OAUTH_USE_PKCE must be True or False" in error.msg
+    assert "WORKFRONT_OAUTH_USE_PKCE must be True, False or None" in error.msg
 
 
 # -- W001: domain and lane -------------------------------------------------------------------------
@@ -382,6 +392,7 @@ def test_legacy_warning_for_each_named_instance_names_it(settings: Any) -> None:
             "HOST": "https://acme.sb01.workfront.com",
             "CLIENT_ID": "i",
             "CLIENT_SECRET": "s",
+            "PROVIDER": "workfront",
         }
     }
     warnings = by_id(settings_messages(), "W002")
@@ -394,3 +405,65 @@ def test_today_is_the_current_date() -> None:
     moment = datetime(2027, 2, 1, 0, 0, 1, tzinfo=dt_timezone.utc)
     with mock.patch("django.utils.timezone.now", return_value=moment):
         assert REAL_TODAY() == date(2027, 2, 1)
+
+
+# -- the default provider changed: E017, W007 ------------------------------------------------------
+
+
+def test_a_site_of_the_old_legacy_default_is_told_not_switched(settings: Any) -> None:
+    """No PROVIDER and no IMS_ORG_ID: E017 names the setting; no IMS errors pile up."""
+    del settings.WORKFRONT_OAUTH_PROVIDER
+    messages = settings_messages()
+    error = only(messages, "E017")
+    assert "WORKFRONT_OAUTH_PROVIDER is not set" in error.msg
+    assert "WORKFRONT_OAUTH_PROVIDER = 'workfront'" in error.hint
+    assert by_id(messages, "E015") == []
+
+
+def test_a_fresh_ims_site_without_provider_set_is_clean(settings: Any) -> None:
+    del settings.WORKFRONT_OAUTH_PROVIDER
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = "0123456789ABCDEF@AdobeOrg"
+    settings.WORKFRONT_OAUTH_REDIRECT_URI = "https://app.example.com/workfront/callback/"
+    assert error_ids(settings_messages()) == set()
+    assert [message.id for message in settings_messages()] == []
+
+
+@pytest.mark.django_db
+def test_legacy_connections_on_an_instance_that_took_the_new_default_warn_w007(
+    settings: Any, make_connection: Any
+) -> None:
+    from django_workfront_oauth.checks import check_legacy_connections_after_default_change
+
+    make_connection(provider="workfront")
+    assert check_legacy_connections_after_default_change(databases=["default"]) == []
+    del settings.WORKFRONT_OAUTH_PROVIDER
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = "0123456789ABCDEF@AdobeOrg"
+    (warning,) = check_legacy_connections_after_default_change(databases=["default"])
+    assert warning.id == "django_workfront_oauth.W007"
+    assert "1 legacy Workfront connection" in warning.msg
+    assert "WORKFRONT_OAUTH_PROVIDER" in warning.hint
+    # A database check: without databases (plain `check`) it asks nothing.
+    assert check_legacy_connections_after_default_change() == []
+
+
+# -- W008: legacy without PKCE; W009: a callback built as http:// ----------------------------------
+
+
+def test_legacy_without_pkce_says_what_pkce_protects_against(settings: Any) -> None:
+    warning = only(settings_messages(), "W008")
+    assert "RFC 9700" in warning.msg and "code injection" in warning.msg
+    assert "WORKFRONT_OAUTH_USE_PKCE = True" in warning.hint
+    settings.WORKFRONT_OAUTH_USE_PKCE = True
+    assert by_id(settings_messages(), "W008") == []
+
+
+def test_ims_callback_built_from_requests_behind_a_proxy_warns_w009(settings: Any) -> None:
+    settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = "0123456789ABCDEF@AdobeOrg"
+    warning = only(settings_messages(), "W009")
+    assert "SECURE_PROXY_SSL_HEADER" in warning.msg
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert by_id(settings_messages(), "W009") == []
+    del settings.SECURE_PROXY_SSL_HEADER
+    settings.WORKFRONT_OAUTH_REDIRECT_URI = "https://app.example.com/workfront/callback/"
+    assert by_id(settings_messages(), "W009") == []

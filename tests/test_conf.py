@@ -170,6 +170,7 @@ def test_named_instance_omitted_keys_take_the_app_defaults_not_the_default_insta
             "CLIENT_ID": "sb-id",
             "CLIENT_SECRET": "sb-secret",
             "REFRESH_MARGIN": 60,
+            "PROVIDER": "workfront",
         }
     }
     sandbox = app_settings.get_instance("sandbox")
@@ -206,3 +207,27 @@ def test_empty_host_stays_empty(settings: Any) -> None:
 def test_redirect_uri_none_is_empty(settings: Any) -> None:
     settings.WORKFRONT_OAUTH_REDIRECT_URI = None
     assert app_settings.get_instance().redirect_uri == ""
+
+
+def test_a_fresh_site_defaults_to_adobe_ims_with_pkce(settings: Any) -> None:
+    """No legacy app can be created after 2026-11-01: IMS is what a new site gets."""
+    del settings.WORKFRONT_OAUTH_PROVIDER
+    default = app_settings.get_instance()
+    assert (default.provider, default.use_pkce) == ("adobe_ims", True)
+    assert not app_settings.provider_is_explicit()
+
+
+def test_use_pkce_defaults_by_provider_and_can_be_forced_either_way(settings: Any) -> None:
+    settings.WORKFRONT_OAUTH_INSTANCES = {
+        "ims": {"HOST": "https://acme.my.workfront.com"},
+        "legacy": {"HOST": "https://acme.sb01.workfront.com", "PROVIDER": "workfront"},
+        "legacy_pkce": {"PROVIDER": "workfront", "USE_PKCE": True},
+        "ims_no_pkce": {"USE_PKCE": False},
+    }
+    pkce = {
+        name: app_settings.get_instance(name).use_pkce
+        for name in settings.WORKFRONT_OAUTH_INSTANCES
+    }
+    assert pkce == {"ims": True, "legacy": False, "legacy_pkce": True, "ims_no_pkce": False}
+    assert app_settings.provider_is_explicit("legacy")
+    assert not app_settings.provider_is_explicit("ims")

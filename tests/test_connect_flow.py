@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_workfront_oauth import services
+from django_workfront_oauth.conf import app_settings
 from django_workfront_oauth.models import PendingAuthorization, WorkfrontConnection, digest
 from django_workfront_oauth.signals import connection_established
 from tests.conftest import CALLBACK_URL, HOST
+from tests.http_mock import id_token_claims, make_id_token
 
 # Every test here runs for the legacy provider and for Adobe IMS.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("provider")]
@@ -34,6 +36,8 @@ SANDBOX = {
     "HOST": SANDBOX_HOST,
     "CLIENT_ID": "sandbox-client-id",
     "CLIENT_SECRET": "sandbox-client-secret",
+    # The tests below that name it are of the legacy provider's own behaviour (domain/lane).
+    "PROVIDER": "workfront",
 }
 
 
@@ -138,14 +142,17 @@ def test_authorize_binds_the_state_to_the_session_and_remembers_the_flow(
     before = timezone.now()
     flow.start(next="/after/connect/")
     pending = PendingAuthorization.objects.get()
-    binding = user_client.session[services.SESSION_BINDING_KEY]
+    binding = user_client.session[services.connect.SESSION_BINDING_KEY]
     assert pending.session_digest == digest(binding)
     assert pending.user == user
     assert pending.instance == "default"
     assert pending.host == HOST
     assert pending.next_url == "/after/connect/"
     assert pending.redirect_uri == CALLBACK_URL
-    assert pending.code_verifier == ""
+    # PKCE is on by default for Adobe IMS only; the nonce is OpenID Connect's, so IMS's only.
+    ims = app_settings.get_instance().provider == "adobe_ims"
+    assert bool(pending.code_verifier) == ims
+    assert bool(pending.nonce) == ims
     assert before + timedelta(minutes=10) <= pending.expires_at
     assert pending.expires_at <= timezone.now() + timedelta(minutes=10)
 
@@ -182,7 +189,8 @@ def test_authorize_with_pkce_sends_an_s256_challenge(flow: Any, settings: Any) -
     assert params["code_challenge"] == expected.rstrip(b"=").decode()
 
 
-def test_authorize_without_pkce_sends_no_challenge(flow: Any) -> None:
+def test_authorize_without_pkce_sends_no_challenge(flow: Any, settings: Any) -> None:
+    settings.WORKFRONT_OAUTH_USE_PKCE = False
     flow.start()
     assert "code_challenge" not in flow.authorize_params()
     assert "code_challenge_method" not in flow.authorize_params()
@@ -196,7 +204,7 @@ def test_authorize_drops_expired_flows_and_keeps_at_most_five_per_user(
     make_flow(user_client).start()
     assert not PendingAuthorization.objects.filter(state_digest=digest(first)).exists()
     states = [make_flow(user_client).start() for _ in range(5)]
-    assert PendingAuthorization.objects.count() == services.MAX_PENDING_PER_USER
+    assert PendingAuthorization.objects.count() == services.connect.MAX_PENDING_PER_USER
     assert PendingAuthorization.objects.filter(state_digest=digest(states[-1])).exists()
 
 
@@ -224,7 +232,7 @@ def test_callback_missing_state_is_refused_without_token_request(
 
 def test_callback_at_ten_minutes_state_has_expired(flow: Any, workfront_http: Any) -> None:
     state = flow.start()
-    later = PendingAuthorization.objects.get().created_at + services.STATE_LIFETIME
+    later = PendingAuthorization.objects.get().created_at + services.connect.STATE_LIFETIME
     with mock.patch("django.utils.timezone.now", return_value=later):
         response = flow.callback(state)
     assert response.status_code == 400
@@ -366,7 +374,7 @@ def test_callback_oversized_code_is_refused_without_token_request(
     flow: Any, workfront_http: Any
 ) -> None:
     state = flow.start()
-    response = flow.callback(state, code="c" * (services.MAX_CALLBACK_PARAM_LENGTH + 1))
+    response = flow.callback(state, code="c" * (services.connect.MAX_CALLBACK_PARAM_LENGTH + 1))
     assert response.status_code == 400
     assert workfront_http.requests == []
 
@@ -513,13 +521,14 @@ def test_callback_reconnect_updates_the_same_row(
     first.consecutive_failures = 3
     first.save()
 
-    workfront_http.mock.replace(
-        "POST",
-        workfront_http.token_url(),
-        json={"access_token": "access-B", "refresh_token": "refresh-B"},
-    )
     second_flow = make_flow(user_client)
-    second_flow.callback(second_flow.start())
+    state = second_flow.start()
+    answer = {"access_token": "access-B", "refresh_token": "refresh-B"}
+    if workfront_http.provider == "adobe_ims":
+        claims = id_token_claims("test-client-id", workfront_http.nonce)
+        answer["id_token"] = make_id_token(claims)
+    workfront_http.mock.replace("POST", workfront_http.token_url(), json=answer)
+    second_flow.callback(state)
 
     connection = WorkfrontConnection.objects.get()
     assert connection.pk == first.pk

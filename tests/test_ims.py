@@ -22,6 +22,7 @@ from django_workfront_oauth.exceptions import (
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.providers import AdobeIMSProvider, get_provider
 from tests.conftest import HOST
+from tests.http_mock import id_token_claims, make_id_token
 
 pytestmark = pytest.mark.django_db
 
@@ -47,16 +48,24 @@ def ims(workfront_http: Any) -> Any:
     """IMS answers on the ``responses`` mock: tokens, userinfo, revoke."""
 
     class IMSAnswers:
-        def token(self, *, refresh_token: str | None = "ims-refresh-1", **fields: Any) -> None:
+        def token(
+            self,
+            *,
+            refresh_token: str | None = "ims-refresh-1",
+            client_id: str = "ims-client-id",
+            **fields: Any,
+        ) -> None:
+            """A code exchange's answer; its id_token carries the last flow's nonce."""
             body = {
                 "access_token": "ims-access-1",
                 "token_type": "bearer",
                 "expires_in": 86399,
-                "id_token": "id-token",
                 **fields,
             }
             if refresh_token is not None:
                 body["refresh_token"] = refresh_token
+            if "id_token" not in body:
+                body["id_token"] = make_id_token(id_token_claims(client_id, LAST_NONCE[-1]))
             workfront_http.mock.post(f"{IMS}/ims/token/v3", json=body)
 
         def userinfo(self, sub: str = "ims-subject-1") -> None:
@@ -85,10 +94,16 @@ def adobe_connection(make_connection: Any, **fields: Any) -> WorkfrontConnection
     return connection
 
 
+#: The nonce of the last flow ``start`` began: IMS's id_token carries it back.
+LAST_NONCE = [""]
+
+
 def start(client: Client) -> dict[str, str]:
     response = client.post(reverse("workfront_oauth:authorize"), {"instance": "adobe"})
     assert response.status_code == 302
-    return dict(parse_qsl(urlsplit(response["Location"]).query))
+    params = dict(parse_qsl(urlsplit(response["Location"]).query))
+    LAST_NONCE.append(params.get("nonce", ""))
+    return params
 
 
 def test_authorize_goes_to_ims_with_scopes_and_state(user_client: Client) -> None:
@@ -100,10 +115,12 @@ def test_authorize_goes_to_ims_with_scopes_and_state(user_client: Client) -> Non
     assert query["response_type"] == "code"
     assert query["redirect_uri"] == "http://testserver/workfront/callback/"
     assert query["scope"] == (
-        "openid,AdobeID,offline_access,read_organizations,"
-        "additional_info.projectedProductContext,workfront_api"
+        "openid AdobeID offline_access read_organizations "
+        "additional_info.projectedProductContext workfront_api"
     )
     assert len(query["state"]) >= 43
+    assert len(query["nonce"]) >= 43
+    assert query["code_challenge_method"] == "S256"
 
 
 def test_ims_host_and_scopes_settings(user_client: Client, settings: Any) -> None:
@@ -113,7 +130,7 @@ def test_ims_host_and_scopes_settings(user_client: Client, settings: Any) -> Non
     response = user_client.post(reverse("workfront_oauth:authorize"), {"instance": "adobe"})
     assert response["Location"].startswith("https://ims-na1-stg1.adobelogin.com/ims/authorize/v2?")
     assert dict(parse_qsl(urlsplit(response["Location"]).query))["scope"] == (
-        "openid,AdobeID,workfront_api"
+        "openid AdobeID workfront_api"
     )
 
 
@@ -135,12 +152,20 @@ def test_callback_exchanges_at_ims_identifies_and_saves(
     form = token_call.form()
     if method == "client_secret_basic":
         assert token_call.basic_auth() == ("ims-client-id", "ims-client-secret")
-        assert form == {"grant_type": "authorization_code", "code": "c1"}
-    else:
-        assert token_call.basic_auth() is None
+        # redirect_uri as RFC 6749 4.1.3 requires; PKCE's verifier as RFC 7636 4.5 does.
+        assert len(form.pop("code_verifier")) >= 43
         assert form == {
             "grant_type": "authorization_code",
             "code": "c1",
+            "redirect_uri": "http://testserver/workfront/callback/",
+        }
+    else:
+        assert token_call.basic_auth() is None
+        assert len(form.pop("code_verifier")) >= 43
+        assert form == {
+            "grant_type": "authorization_code",
+            "code": "c1",
+            "redirect_uri": "http://testserver/workfront/callback/",
             "client_id": "ims-client-id",
             "client_secret": "ims-client-secret",
         }
@@ -321,7 +346,7 @@ def test_disconnect_revokes_the_refresh_token_then_deletes(
     assert response.status_code == 302
     (sent,) = workfront_http.requests
     assert sent.url == f"{IMS}/ims/revoke"
-    assert sent.form() == {"token": "ims-stored-refresh"}
+    assert sent.form() == {"token": "ims-stored-refresh", "token_type_hint": "refresh_token"}
     assert sent.basic_auth() == ("ims-client-id", "ims-client-secret")
     assert not WorkfrontConnection.objects.filter(pk=connection.pk).exists()
 
@@ -416,8 +441,10 @@ def test_check_ims_scopes_without_offline_access(settings: Any) -> None:
 
 
 def test_check_ims_redirect_uri_must_be_https(settings: Any) -> None:
-    assert "W005" in ids(settings, REDIRECT_URI="http://127.0.0.1:8000/workfront/callback/")
+    assert "W005" in ids(settings, REDIRECT_URI="http://example.com/workfront/callback/")
     assert "W005" not in ids(settings, REDIRECT_URI="https://example.com/workfront/callback/")
+    # Loopback is the local emulator's: exempt, as the issue asks.
+    assert "W005" not in ids(settings, REDIRECT_URI="http://127.0.0.1:8000/workfront/callback/")
 
 
 def test_check_ims_instance_gets_no_legacy_warning(settings: Any) -> None:
@@ -454,8 +481,10 @@ def test_instance_moved_to_ims_ends_the_old_legacy_session_on_reconnect(
     settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"
     settings.WORKFRONT_OAUTH_IMS_ORG_ID = ORG
     response = user_client.post(reverse("workfront_oauth:authorize"))
-    state = dict(parse_qsl(urlsplit(response["Location"]).query))["state"]
-    ims.token()
+    params = dict(parse_qsl(urlsplit(response["Location"]).query))
+    state = params["state"]
+    LAST_NONCE.append(params["nonce"])
+    ims.token(client_id="test-client-id")
     ims.userinfo()
     workfront_http.user()
     workfront_http.logout()

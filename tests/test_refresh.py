@@ -271,11 +271,12 @@ def test_retry_after_lengthens_the_backoff(due: WorkfrontConnection, workfront_h
 
 @pytest.mark.parametrize("failures", [1, 2, 5, 10, 40])
 def test_backoff_delay_grows_is_jittered_and_capped(failures: int) -> None:
-    ceiling = min(services.BACKOFF_BASE * 2 ** (failures - 1), services.BACKOFF_CAP)
-    with mock.patch("django_workfront_oauth.services.random.random", return_value=0.0):
+    backoff = services.backoff
+    ceiling = min(backoff.BACKOFF_BASE * 2 ** (failures - 1), backoff.BACKOFF_CAP)
+    with mock.patch("django_workfront_oauth.services.backoff.random.random", return_value=0.0):
         assert services.backoff_delay(failures) == ceiling
-    with mock.patch("django_workfront_oauth.services.random.random", return_value=1.0):
-        assert services.backoff_delay(failures) == ceiling * (1 - services.BACKOFF_JITTER)
+    with mock.patch("django_workfront_oauth.services.backoff.random.random", return_value=1.0):
+        assert services.backoff_delay(failures) == ceiling * (1 - backoff.BACKOFF_JITTER)
 
 
 def test_reauth_required_connection_is_not_sent_to_workfront(

@@ -13,7 +13,7 @@ from celery.exceptions import Retry
 from django.core.management import call_command
 from django.utils import timezone
 
-from django_workfront_oauth import tasks
+from django_workfront_oauth import services, tasks
 from django_workfront_oauth.checks import check_beat_schedule
 from django_workfront_oauth.models import WorkfrontConnection
 
@@ -82,14 +82,16 @@ def test_refresh_task_options_survive_a_worker_crash() -> None:
 
 
 @pytest.mark.parametrize("retries", [0, 1, 3, 10])
-def test_retry_countdown_is_jittered_capped_and_respects_retry_after(retries: int) -> None:
-    ceiling = min(tasks.RETRY_BASE_SECONDS * 2**retries, tasks.RETRY_CAP_SECONDS)
+def test_retry_countdown_follows_the_services_backoff_and_the_recorded_retry_time(
+    retries: int,
+) -> None:
+    """The task and the refresh service share one retry policy (services.backoff)."""
+    backoff = services.backoff
+    ceiling = min(backoff.BACKOFF_BASE * 2**retries, backoff.BACKOFF_CAP).total_seconds()
     for _ in range(20):
-        assert ceiling / 2 <= tasks.retry_countdown(retries) <= ceiling
-    assert tasks.retry_countdown(retries, retry_after=tasks.RETRY_CAP_SECONDS + 5000) >= min(
-        ceiling / 2, tasks.RETRY_CAP_SECONDS
-    )
-    assert tasks.retry_countdown(0, retry_after=500) >= 500
+        assert ceiling * (1 - backoff.BACKOFF_JITTER) <= tasks.retry_countdown(retries) <= ceiling
+    later = timezone.now() + timedelta(hours=5)
+    assert tasks.retry_countdown(retries, later) >= 5 * 3600 - 5
 
 
 def test_beat_check_warns_when_celery_has_no_refresh_entry(settings: Any) -> None:

@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--barrier", required=True, help="the barrier's folder")
     parser.add_argument("--name", default=str(os.getpid()))
     parser.add_argument("--offset", type=float, default=0.0, help="seconds after the start")
-    parser.add_argument("--lock-timeout", type=float, help="patch services.LOCK_TIMEOUT")
+    parser.add_argument("--lock-timeout", type=float, help="patch services.refresh.LOCK_TIMEOUT")
     parser.add_argument("--release-file", help="hold: let go once this file exists")
     parser.add_argument("--max-seconds", type=float, default=30.0, help="hold: longest hold")
     args = parser.parse_args(argv)
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     from django_workfront_oauth.signals import tokens_refreshed
 
     if args.lock_timeout is not None:
-        services.LOCK_TIMEOUT = timedelta(seconds=args.lock_timeout)
+        services.refresh.LOCK_TIMEOUT = timedelta(seconds=args.lock_timeout)
     refreshed_here: list[int] = []
     tokens_refreshed.connect(
         lambda sender, connection, **kwargs: refreshed_here.append(connection.pk), weak=False

@@ -79,7 +79,7 @@ def test_sixteen_processes_refresh_one_expired_connection_once(
     assert {r["refresh_token"] for r in results} == {token_digest(connection.refresh_token)}
     assert [r["count"] for r in results] == [PROJECTS] * 16
     # The fifteen that waited for the lock waited for one token request, not for LOCK_TIMEOUT.
-    assert max(r["elapsed"] for r in results) < services.LOCK_TIMEOUT.total_seconds() / 2
+    assert max(r["elapsed"] for r in results) < services.refresh.LOCK_TIMEOUT.total_seconds() / 2
 
     # The connection keeps working from here, without another refresh.
     assert connection.client().count("PROJ") == PROJECTS
@@ -199,7 +199,7 @@ def test_a_hung_lock_holder_does_not_block_the_sweep(
         assert token_stats(emulator, provider)["refresh_requests"] == 3
 
         # The waiting path gives up after LOCK_TIMEOUT, tokens and status untouched.
-        monkeypatch.setattr(services, "LOCK_TIMEOUT", timedelta(seconds=1))
+        monkeypatch.setattr(services.refresh, "LOCK_TIMEOUT", timedelta(seconds=1))
         started = time.monotonic()
         with pytest.raises(WorkfrontUnavailable, match="locked"):
             services.refresh_connection(held.connection)

@@ -52,12 +52,15 @@ class Command(BaseCommand):
             connections = connections.filter(**{f"user__{username_field}__in": options["user"]})
         ids = list(connections.order_by("access_token_expires_at").values_list("pk", flat=True))
         total = len(ids)
-        counts: dict[str, int] = {}
-        for number, pk in enumerate(ids, start=1):
-            outcome = services.refresh_connection_by_id(pk, force=options["force"])
-            counts[outcome.value] = counts.get(outcome.value, 0) + 1
+        done = 0
+
+        def progress(pk: int, outcome: services.RefreshOutcome) -> None:
+            nonlocal done
+            done += 1
             if options["verbosity"] >= 1:
-                self.stdout.write(f"[{number}/{total}] connection {pk}: {outcome.value}")
+                self.stdout.write(f"[{done}/{total}] connection {pk}: {outcome.value}")
+
+        counts = services.refresh_many(ids, force=options["force"], progress=progress)
         summary = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
         style = (
             self.style.WARNING if counts.keys() - {"refreshed", "not_due"} else self.style.SUCCESS

@@ -1,8 +1,8 @@
-"""Authorization servers: where the flow starts, how codes and refresh tokens become tokens.
+"""The provider interface, and what every authorization server shares: token parsing, client
+authentication, Workfront's own user lookup.
 
 A provider knows one authorization server's endpoints and quirks and nothing of Django models:
-views, services and the client talk to :class:`OAuthProvider` only, so that a second server
-(Adobe IMS, Workfront's successor) fits beside the legacy Workfront OAuth2 app.
+views, services and the client talk to :class:`OAuthProvider` only.
 """
 
 from __future__ import annotations
@@ -17,19 +17,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from .conf import PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT, InstanceSettings
-from .exceptions import (
-    InvalidCallback,
-    ReauthorizationRequired,
-    WorkfrontAPIError,
-    WorkfrontUnavailable,
-)
-from .http import describe_url, retry_after_seconds, send
+from ..conf import InstanceSettings
+from ..exceptions import ReauthorizationRequired, WorkfrontAPIError, WorkfrontUnavailable
+from ..http import describe_url, retry_after_seconds, send
+
+__all__ = [
+    "CLIENT_SECRET_POST",
+    "OAuthProvider",
+    "PKCEPair",
+    "TokenSet",
+    "WorkfrontIdentity",
+    "json_or_none",
+    "safe_code",
+]
 
 CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 - a method name, not a secret
 
@@ -121,8 +126,17 @@ class OAuthProvider(ABC):
         """Parameters of the authorization request beyond the standard ones (``scope``…)."""
         return {}
 
+    #: Whether the authorization request carries an OpenID Connect ``nonce`` (RFC 9700 4.5).
+    uses_nonce: ClassVar[bool] = False
+
     def authorization_url(
-        self, *, host: str, state: str, redirect_uri: str, code_challenge: str = ""
+        self,
+        *,
+        host: str,
+        state: str,
+        redirect_uri: str,
+        code_challenge: str = "",
+        nonce: str = "",
     ) -> str:
         """Where the user's browser goes to log in and consent."""
         params = {
@@ -132,6 +146,8 @@ class OAuthProvider(ABC):
             "response_type": "code",
             "state": state,
         }
+        if nonce:
+            params["nonce"] = nonce
         if code_challenge:
             params.update(code_challenge=code_challenge, code_challenge_method="S256")
         return f"{self.authorization_endpoint(host)}?{urlencode(params)}"
@@ -147,9 +163,14 @@ class OAuthProvider(ABC):
 
     @abstractmethod
     def exchange_code(
-        self, *, host: str, code: str, redirect_uri: str, code_verifier: str = ""
+        self, *, host: str, code: str, redirect_uri: str, code_verifier: str = "", nonce: str = ""
     ) -> TokenSet:
-        """Trade an authorization code for tokens."""
+        """Trade an authorization code for tokens.
+
+        ``redirect_uri`` is always sent: RFC 6749 4.1.3 requires it whenever the authorization
+        request carried one, and ours always does. Raises :class:`InvalidCallback` when the
+        answer's ``id_token`` does not belong to this flow (``nonce``).
+        """
 
     @abstractmethod
     def refresh(self, *, host: str, refresh_token: str, redirect_uri: str = "") -> TokenSet:
@@ -315,13 +336,15 @@ class OAuthProvider(ABC):
         )
 
     @sensitive_variables()
-    def post_token_request(
-        self, url: str, fields: dict[str, str], description: str, *, json_body: bool
-    ) -> TokenSet:
-        """POST to a token endpoint with the client's credentials, as ``TOKEN_AUTH_METHOD`` says.
+    def post_with_client_auth(
+        self, url: str, fields: dict[str, str], *, json_body: bool = False
+    ) -> requests.Response:
+        """POST to the token or revoke endpoint, authenticated as ``TOKEN_AUTH_METHOD`` says.
 
-        ``client_secret_basic`` sends HTTP Basic credentials (and a JSON body when
-        ``json_body``); ``client_secret_post`` sends them in a form body.
+        ``client_secret_basic`` sends HTTP Basic credentials, each form-urlencoded before the
+        base64 step as RFC 6749 2.3.1 requires (a no-op for the usual letters, digits and
+        ``-``), and a JSON body when ``json_body``; ``client_secret_post`` puts them in the form
+        body. RFC 7009 2.1 asks the revoke endpoint for the same client authentication.
         """
         headers = {"Accept": "application/json"}
         if self.instance.token_auth_method == CLIENT_SECRET_POST:
@@ -330,257 +353,18 @@ class OAuthProvider(ABC):
                 "client_id": self.instance.client_id,
                 "client_secret": self.instance.client_secret,
             }
-            response = send("POST", url, data=body, headers=headers, timeout=self.timeout)
-        else:
-            credentials = (self.instance.client_id, self.instance.client_secret)
-            payload = {"json": fields} if json_body else {"data": fields}
-            response = send(
-                "POST", url, auth=credentials, headers=headers, timeout=self.timeout, **payload
-            )
+            return send("POST", url, data=body, headers=headers, timeout=self.timeout)
+        credentials = (
+            quote_plus(self.instance.client_id),
+            quote_plus(self.instance.client_secret),
+        )
+        payload = {"json": fields} if json_body else {"data": fields}
+        return send("POST", url, auth=credentials, headers=headers, timeout=self.timeout, **payload)
+
+    @sensitive_variables()
+    def post_token_request(
+        self, url: str, fields: dict[str, str], description: str, *, json_body: bool
+    ) -> TokenSet:
+        """POST to a token endpoint with the client's credentials; the answer as a token set."""
+        response = self.post_with_client_auth(url, fields, json_body=json_body)
         return self.parse_token_response(response, grant=description)
-
-
-class WorkfrontProvider(OAuthProvider):
-    """Workfront's legacy OAuth2 app (``/integrations/oauth2``), retired on 2027-02-01."""
-
-    name = PROVIDER_WORKFRONT
-    extra_token_fields = ("wid",)
-
-    def authorization_endpoint(self, host: str) -> str:
-        return f"{host}/integrations/oauth2/authorize"
-
-    def validate_callback(self, params: Mapping[str, str]) -> None:
-        # domain and lane are chosen by whoever crafted the callback URL: only ever compared
-        # with what we expect, never used to build a URL.
-        # Without an expectation (a host of another form and no DOMAIN/LANE set, which a
-        # system check warns about) there is nothing to compare with.
-        expected = self.instance.expected_domain_lane
-        if expected is None:
-            return
-        for index, key in enumerate(("domain", "lane")):
-            value = params.get(key)
-            if value is not None and value.lower() != expected[index]:
-                raise InvalidCallback(
-                    f"The callback's {key} does not match the instance {self.instance.name!r}."
-                )
-
-    def callback_identity(self, params: Mapping[str, str]) -> tuple[str, str]:
-        return self.instance.expected_domain_lane or ("", "")
-
-    @sensitive_variables()
-    def _token_request(
-        self, host: str, grant: str, fields: dict[str, str], description: str
-    ) -> TokenSet:
-        # Documented example 1 is JSON with HTTP Basic; example 2 is a form with credentials.
-        return self.post_token_request(
-            f"{host}/integrations/oauth2/api/v1/token",
-            {"grant_type": grant, **fields},
-            description,
-            json_body=True,
-        )
-
-    @sensitive_variables()
-    def exchange_code(
-        self, *, host: str, code: str, redirect_uri: str, code_verifier: str = ""
-    ) -> TokenSet:
-        fields = {"code": code, "redirect_uri": redirect_uri}
-        if code_verifier:
-            fields["code_verifier"] = code_verifier
-        return self._token_request(host, "authorization_code", fields, "authorization code")
-
-    @sensitive_variables()
-    def refresh(self, *, host: str, refresh_token: str, redirect_uri: str = "") -> TokenSet:
-        fields = {"refresh_token": refresh_token}
-        # The documented form-style refresh also carries redirect_uri; the JSON style does not.
-        if self.instance.token_auth_method == CLIENT_SECRET_POST and redirect_uri:
-            fields["redirect_uri"] = redirect_uri
-        return self._token_request(host, "refresh_token", fields, "refresh token")
-
-    @sensitive_variables()
-    def api_headers(self, access_token: str) -> dict[str, str]:
-        return {"SessionID": access_token, "Accept": "application/json"}
-
-    def identify(self, *, host: str, access_token: str) -> WorkfrontIdentity:
-        return self.workfront_user(host=host, access_token=access_token)
-
-    @sensitive_variables()
-    def end_session(self, *, host: str, access_token: str, refresh_token: str) -> None:
-        # There is no revoke endpoint; logging the session out is all Workfront offers.
-        if not access_token:
-            return
-        response = send(
-            "GET",
-            self.api_url(host, "logout"),
-            headers=self.api_headers(access_token),
-            timeout=self.timeout,
-        )
-        if response.status_code >= 400:
-            raise WorkfrontUnavailable(f"Workfront logout answered HTTP {response.status_code}.")
-
-
-def _gateway_error(body: Any) -> tuple[str, str]:
-    """``(error_code, message)`` of an Adobe API gateway error body (``{"error_code", …}``)."""
-    if not isinstance(body, Mapping):
-        return "", ""
-    code = body.get("error_code") or body.get("errorcode") or ""
-    return str(code), str(body.get("message") or "")
-
-
-class AdobeIMSProvider(OAuthProvider):
-    """Adobe IMS, through an Adobe Developer Console "OAuth Web App" credential.
-
-    IMS issues the tokens; Workfront's API (at the instance's ``HOST``) accepts them as a
-    Bearer token with the org id and the client id as API key.
-    """
-
-    name = PROVIDER_ADOBE_IMS
-    extra_token_fields = ("id_token",)
-
-    @property
-    def ims_host(self) -> str:
-        """IMS base URL (``IMS_HOST``)."""
-        return self.instance.ims_host
-
-    def authorization_endpoint(self, host: str) -> str:
-        # IMS is one global server; the Workfront host only matters for API calls.
-        return f"{self.ims_host}/ims/authorize/v2"
-
-    def authorization_params(self) -> dict[str, str]:
-        return {"scope": ",".join(self.instance.scopes)}
-
-    def error_detail(self, response: requests.Response, body: Any) -> str:
-        code = safe_code(body.get("error")) if isinstance(body, Mapping) else ""
-        # IMS support asks for the x-debug-id of a failed call: keep it with the error.
-        debug_id = safe_code(response.headers.get("x-debug-id", ""))
-        return ", ".join(part for part in (code, debug_id and f"x-debug-id {debug_id}") if part)
-
-    @sensitive_variables()
-    def exchange_code(
-        self, *, host: str, code: str, redirect_uri: str, code_verifier: str = ""
-    ) -> TokenSet:
-        fields = {"grant_type": "authorization_code", "code": code}
-        if code_verifier:
-            fields["code_verifier"] = code_verifier
-        return self.post_token_request(
-            f"{self.ims_host}/ims/token/v3", fields, "authorization code", json_body=False
-        )
-
-    @sensitive_variables()
-    def refresh(self, *, host: str, refresh_token: str, redirect_uri: str = "") -> TokenSet:
-        return self.post_token_request(
-            f"{self.ims_host}/ims/token/v3",
-            {"grant_type": "refresh_token", "refresh_token": refresh_token},
-            "refresh token",
-            json_body=False,
-        )
-
-    @sensitive_variables()
-    def api_headers(self, access_token: str) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {access_token}",
-            "x-gw-ims-org-id": self.instance.ims_org_id,
-            "x-api-key": self.instance.client_id,
-            "Accept": "application/json",
-        }
-
-    def is_authentication_failure(self, status: int, body: Any) -> bool:
-        code, message = _gateway_error(body)
-        if status == 403:
-            # The gateway refuses a bad or expired token with codes of its own.
-            return code.startswith("401") or "token" in message.lower()
-        return super().is_authentication_failure(status, body) or code.startswith("401")
-
-    def configuration_problem(self, status: int, body: Any) -> str:
-        if status != 403 or self.is_authentication_failure(status, body):
-            return ""
-        code, message = _gateway_error(body)
-        text = f"{code} {message}".lower()
-        if "api key" in text or "api_key" in text or code == "403003":
-            return (
-                "Workfront's API gateway refused the API key (HTTP 403): check "
-                "WORKFRONT_OAUTH_CLIENT_ID, which is sent as x-api-key, and that the Workfront "
-                "API is added to the Developer Console project."
-            )
-        if "org" in text:
-            return (
-                "Workfront's API gateway refused the organisation (HTTP 403): check "
-                "WORKFRONT_OAUTH_IMS_ORG_ID, which is sent as x-gw-ims-org-id."
-            )
-        return (
-            "Workfront refused the Adobe IMS credentials (HTTP 403): check "
-            "WORKFRONT_OAUTH_IMS_ORG_ID and WORKFRONT_OAUTH_CLIENT_ID, and that the Workfront "
-            "instance is enabled for Adobe IMS."
-        )
-
-    @sensitive_variables()
-    def identify(self, *, host: str, access_token: str) -> WorkfrontIdentity:
-        response = send(
-            "GET",
-            f"{self.ims_host}/ims/userinfo/v2",
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            timeout=self.timeout,
-        )
-        body = json_or_none(response)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise WorkfrontUnavailable(
-                f"Adobe IMS could not say who the user is: HTTP {response.status_code}.",
-                retry_after=retry_after_seconds(response),
-            )
-        subject = body.get("sub") if isinstance(body, Mapping) else None
-        if response.status_code != 200 or not isinstance(subject, str) or not subject:
-            raise WorkfrontAPIError(
-                "Adobe IMS did not return the user.",
-                status=response.status_code,
-                error_class=self.error_detail(response, body),
-            )
-        user = self.workfront_user(host=host, access_token=access_token)
-        return WorkfrontIdentity(
-            id=user.id,
-            name=user.name or str(body.get("name") or "")[:255],
-            email=user.email or str(body.get("email") or "")[:254],
-            external_id=subject[:255],
-        )
-
-    @sensitive_variables()
-    def end_session(self, *, host: str, access_token: str, refresh_token: str) -> None:
-        # Revoking the refresh token ends the grant; the access token then only lives out its day.
-        token = refresh_token or access_token
-        if not token:
-            return
-        response = send(
-            "POST",
-            f"{self.ims_host}/ims/revoke",
-            data={"token": token},
-            auth=(self.instance.client_id, self.instance.client_secret),
-            headers={"Accept": "application/json"},
-            timeout=self.timeout,
-        )
-        if response.status_code >= 400:
-            detail = self.error_detail(response, json_or_none(response))
-            raise WorkfrontUnavailable(
-                f"Adobe IMS revoke answered HTTP {response.status_code}"
-                + (f" ({detail})." if detail else ".")
-            )
-
-
-_PROVIDERS: dict[str, type[OAuthProvider]] = {
-    WorkfrontProvider.name: WorkfrontProvider,
-    AdobeIMSProvider.name: AdobeIMSProvider,
-}
-
-
-def get_provider(instance: InstanceSettings, name: str = "") -> OAuthProvider:
-    """The provider ``name`` (by default the instance's ``PROVIDER``) for ``instance``.
-
-    A connection passes its own ``provider``: its tokens came from that server even if the
-    instance has since moved to another one.
-    """
-    name = name or instance.provider
-    try:
-        provider_class = _PROVIDERS[name]
-    except KeyError:
-        raise ValueError(
-            f"Unknown WORKFRONT_OAUTH_PROVIDER {name!r} for instance "
-            f"{instance.name!r}; expected one of {sorted(_PROVIDERS)}."
-        ) from None
-    return provider_class(instance)

@@ -1,0 +1,46 @@
+"""Django admin: the connections' health at a glance, and never a token on screen.
+
+Connections are made by users through the OAuth flow, so the admin only reads them and acts on
+them through :mod:`~django_workfront_oauth.services`: refresh now, require reconnection,
+disconnect. Token columns are never loaded by a listing, never shown (only "set / not set"),
+never editable, searchable, sortable or filterable.
+
+``PendingAuthorization`` is not registered: its rows live ten minutes, hold nothing a site admin
+can act on (digests and a flow's redirect target) and are managed by the connect flow alone.
+
+One module a concern: :mod:`.connections` (the connection list and page), :mod:`.actions`,
+:mod:`.filters`, :mod:`.history` (refresh attempts) and :mod:`.display` (what is shown).
+"""
+
+from __future__ import annotations
+
+from .actions import (
+    ReconnectCounts,
+    RefreshCounts,
+    admin_reason,
+    disconnect_connections,
+    refresh_now,
+    require_reconnection,
+)
+from .connections import WorkfrontConnectionAdmin
+from .display import TOKEN_FIELDS, ConnectionSummary, connection_summary, token_state
+from .filters import ExpiryFilter, OutcomeFilter
+from .history import RefreshLogAdmin, RefreshLogInline
+
+__all__ = [
+    "TOKEN_FIELDS",
+    "ConnectionSummary",
+    "ExpiryFilter",
+    "OutcomeFilter",
+    "ReconnectCounts",
+    "RefreshCounts",
+    "RefreshLogAdmin",
+    "RefreshLogInline",
+    "WorkfrontConnectionAdmin",
+    "admin_reason",
+    "connection_summary",
+    "disconnect_connections",
+    "refresh_now",
+    "require_reconnection",
+    "token_state",
+]

@@ -1,0 +1,214 @@
+"""The connections' admin: health at a glance, read-only metadata, never a token on screen."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from .. import services
+from ..models import WorkfrontConnection, WorkfrontConnectionQuerySet
+from .actions import ConnectionActions, disconnect_connections
+from .display import TOKEN_FIELDS, connection_summary, token_state
+from .filters import ExpiryFilter
+from .history import RefreshLogInline
+
+__all__ = ["WorkfrontConnectionAdmin"]
+
+
+@admin.register(WorkfrontConnection)
+class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only metadata and service actions; connections are made through the OAuth flow."""
+
+    change_list_template = "admin/django_workfront_oauth/workfrontconnection/change_list.html"
+
+    list_display = (
+        "user",
+        "workfront_user",
+        "host",
+        "instance",
+        "provider",
+        "status",
+        "access_token_expires_at",
+        "last_refreshed_at",
+        "last_error_short",
+    )
+    list_filter = ("status", "instance", "provider", ExpiryFilter)
+    search_fields = (
+        "user__username",
+        "user__email",
+        "workfront_user_id",
+        "workfront_user_name",
+        "workfront_user_email",
+    )
+    list_select_related = ("user",)
+    ordering = ("-created_at",)
+    actions = ("refresh_now_action", "require_reconnection_action", "disconnect_action")
+    inlines = (RefreshLogInline,)
+    exclude = TOKEN_FIELDS
+    fieldsets = (
+        (
+            _("Connection"),
+            {"fields": ("user", "instance", "provider", "host", "domain", "lane", "redirect_uri")},
+        ),
+        (
+            _("Workfront user"),
+            {"fields": ("workfront_user_id", "workfront_user_name", "workfront_user_email")},
+        ),
+        (
+            _("Tokens"),
+            {
+                "fields": (
+                    "access_token_state",
+                    "refresh_token_state",
+                    "token_type",
+                    "wid",
+                    "access_token_expires_at",
+                    "expiry_state",
+                    "lifetime_outlook",
+                )
+            },
+        ),
+        (
+            _("Health"),
+            {
+                "fields": (
+                    "status",
+                    "last_refreshed_at",
+                    "last_error",
+                    "consecutive_failures",
+                    "next_refresh_attempt_at",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "user",
+        "instance",
+        "provider",
+        "host",
+        "domain",
+        "lane",
+        "redirect_uri",
+        "workfront_user_id",
+        "workfront_user_name",
+        "workfront_user_email",
+        "access_token_state",
+        "refresh_token_state",
+        "token_type",
+        "wid",
+        "access_token_expires_at",
+        "expiry_state",
+        "lifetime_outlook",
+        "status",
+        "last_refreshed_at",
+        "last_error",
+        "consecutive_failures",
+        "next_refresh_attempt_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WorkfrontConnection]:
+        """Every row, without loading (or decrypting) the token columns."""
+        # Listing and opening a row must not need the key: a row written with a key that has
+        # since been dropped still lists and opens.
+        queryset = cast(WorkfrontConnectionQuerySet, super().get_queryset(request))
+        return queryset.without_tokens()
+
+    # -- permissions ------------------------------------------------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Only the OAuth flow creates connections."""
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: WorkfrontConnection | None = None
+    ) -> bool:
+        """No row is ever edited by hand; the model-level permission gates the actions."""
+        # A row's page is view-only (a POST to it is refused); "Refresh now" and "Require
+        # reconnection" are changes made through the services, allowed to whoever may change.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """Our actions, without Django's "delete selected", which would skip the logout."""
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: WorkfrontConnection) -> None:
+        """Deleting from a row's page disconnects: logout, delete, signal."""
+        services.disconnect(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Bulk deletion disconnects each row too."""
+        disconnect_connections(queryset)
+
+    # -- list -------------------------------------------------------------------------------
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list, with counts by status and how many are due above it."""
+        extra_context = {**(extra_context or {}), "workfront_summary": connection_summary()}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("Workfront user"), ordering="workfront_user_name")
+    def workfront_user(self, obj: WorkfrontConnection) -> str:
+        """The Workfront user's name, or their ID when the name is unknown."""
+        return obj.workfront_user_name or obj.workfront_user_id
+
+    @admin.display(description=_("last error"), ordering="last_error")
+    def last_error_short(self, obj: WorkfrontConnection) -> str:
+        """The last error, cut short for the list (the row's page has all of it)."""
+        return Truncator(obj.last_error).chars(80)
+
+    # -- row page ---------------------------------------------------------------------------
+
+    @admin.display(description=_("outlook"))
+    def lifetime_outlook(self, obj: WorkfrontConnection) -> str:
+        """What will happen to this connection without anyone acting, in plain words."""
+        if obj.needs_reauthorization:
+            return str(_("The user must connect again."))
+        if obj.is_legacy:
+            return str(
+                _(
+                    "Legacy Workfront OAuth2 connection: it stops working on 2027-02-01 unless "
+                    "the user reconnects with Adobe."
+                )
+            )
+        if not obj.has_refresh_token:
+            return str(
+                _(
+                    "No refresh token (the Developer Console credential lacks offline_access): "
+                    "the user will need to reconnect within 24 hours."
+                )
+            )
+        return str(_("Refreshed automatically before the access token expires."))
+
+    @admin.display(description=_("access token"))
+    def access_token_state(self, obj: WorkfrontConnection) -> str:
+        """Whether an access token is stored: set / not set / cannot be decrypted."""
+        return token_state(obj, "access_token")
+
+    @admin.display(description=_("refresh token"))
+    def refresh_token_state(self, obj: WorkfrontConnection) -> str:
+        """Whether a refresh token is stored: set / not set / cannot be decrypted."""
+        return token_state(obj, "refresh_token")
+
+    @admin.display(description=_("expiry"))
+    def expiry_state(self, obj: WorkfrontConnection) -> str:
+        """Expired, due for refresh, or valid."""
+        if obj.is_expired():
+            return str(_("expired"))
+        if obj.is_due():
+            return str(_("due for refresh"))
+        return str(_("valid"))

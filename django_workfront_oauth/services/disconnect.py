@@ -1,0 +1,42 @@
+"""Ending a connection: the grant at its server (best effort), then the row."""
+
+from __future__ import annotations
+
+import logging
+
+from ..conf import app_settings
+from ..exceptions import WorkfrontOAuthError
+from ..models import WorkfrontConnection
+from ..providers import get_provider
+from ..signals import connection_disconnected
+
+__all__ = ["disconnect", "end_session"]
+
+logger = logging.getLogger("django_workfront_oauth")
+
+
+def end_session(connection: WorkfrontConnection) -> bool:
+    """End the connection's session or grant at its server, best effort; True if it ended."""
+    try:
+        access_token, refresh_token = connection.access_token, connection.refresh_token
+        if not app_settings.has_instance(connection.instance):
+            return False
+        provider = get_provider(connection.get_instance_settings(), connection.provider)
+        provider.end_session(
+            host=connection.host, access_token=access_token, refresh_token=refresh_token
+        )
+    except (WorkfrontOAuthError, ValueError) as err:
+        # ValueError: a provider this version does not know (a row from a newer version).
+        logger.info("Could not end the Workfront session of connection %s: %s", connection.pk, err)
+        return False
+    return True
+
+
+def disconnect(connection: WorkfrontConnection) -> None:
+    """End the Workfront session if we can (best effort), then delete the connection."""
+    end_session(connection)
+    pk = connection.pk
+    connection.delete()
+    connection.pk = pk  # receivers may want to know which row it was
+    logger.info("Workfront connection %s disconnected.", pk)
+    connection_disconnected.send(sender=WorkfrontConnection, connection=connection)

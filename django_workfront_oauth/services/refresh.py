@@ -1,0 +1,334 @@
+"""Refreshing a connection: exactly once however many processes try, never losing a token.
+
+The row is locked for the whole exchange (``SELECT … FOR UPDATE``), re-read and re-checked inside
+the lock; signals go out only after the commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import OperationalError, connections, router, transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from ..conf import app_settings
+from ..exceptions import (
+    ReauthorizationRequired,
+    TokenDecryptionError,
+    WorkfrontOAuthError,
+    WorkfrontUnavailable,
+)
+from ..models import RefreshLog, WorkfrontConnection
+from ..providers import TokenSet, get_provider
+from ..signals import reauthorization_required, tokens_refreshed
+from .backoff import backoff_delay
+
+__all__ = [
+    "LOCK_TIMEOUT",
+    "RefreshOutcome",
+    "refresh_connection",
+    "refresh_connection_by_id",
+    "require_reauthorization",
+    "token_fields",
+]
+
+logger = logging.getLogger("django_workfront_oauth")
+
+#: How long ``refresh_connection`` waits for another process's lock on the row (PostgreSQL).
+LOCK_TIMEOUT = timedelta(seconds=15)
+
+
+def token_fields(tokens: TokenSet, now: datetime) -> dict[str, Any]:
+    """The connection fields a token set fills: tokens, type, ``wid``, expiry."""
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": tokens.token_type,
+        "wid": tokens.extra.get("wid", "")[:128],
+        "access_token_expires_at": now + tokens.expires_in,
+    }
+
+
+class RefreshOutcome(str, enum.Enum):
+    """What one refresh attempt came to."""
+
+    REFRESHED = "refreshed"
+    NOT_DUE = "not_due"  # fresh already, often because another process refreshed first
+    SKIPPED = "skipped"  # locked by another process (the sweep does not wait)
+    FAILED = "failed"  # transient; tokens and status untouched, retried with backoff
+    REAUTH_REQUIRED = "reauth_required"
+    GONE = "gone"  # the row was deleted meanwhile
+    # FIELD_ENCRYPTION_KEY lacks the key the tokens were written with; nothing was tried.
+    UNDECRYPTABLE = "undecryptable"
+    # Something unexpected was raised (a bug, a database fault): logged, the next one goes on.
+    ERROR = "error"
+
+
+def _is_lock_timeout(err: OperationalError) -> bool:
+    # PostgreSQL's lock_not_available, raised when lock_timeout runs out.
+    return getattr(getattr(err, "__cause__", None), "sqlstate", None) == "55P03" or (
+        "lock timeout" in str(err).lower()
+    )
+
+
+def _lock_row(pk: int, *, skip_locked: bool) -> WorkfrontConnection | None:
+    """Lock and re-read the row inside the caller's transaction; ``None`` if locked or gone."""
+    db = router.db_for_write(WorkfrontConnection)
+    if not skip_locked and connections[db].vendor == "postgresql":
+        # Bound the wait: a holder stuck on a dead token endpoint must not pile workers up.
+        with connections[db].cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT.total_seconds())}s'")
+    return (
+        WorkfrontConnection.objects.using(db)
+        .select_for_update(skip_locked=skip_locked)
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def _copy_state(source: WorkfrontConnection, target: WorkfrontConnection) -> None:
+    """Bring the caller's instance up to date with the row as it is now."""
+    if source is not target:
+        for field in WorkfrontConnection._meta.concrete_fields:
+            setattr(target, field.attname, getattr(source, field.attname))
+
+
+@dataclass
+class _Attempt:
+    outcome: RefreshOutcome
+    connection: WorkfrontConnection | None = None
+    failure: WorkfrontOAuthError | None = None
+    notify: bool = True
+
+    def send_signals(self) -> None:
+        if not self.notify or self.connection is None:
+            return
+        if self.outcome == RefreshOutcome.REFRESHED:
+            tokens_refreshed.send(sender=WorkfrontConnection, connection=self.connection)
+        elif self.outcome == RefreshOutcome.REAUTH_REQUIRED:
+            reauthorization_required.send(
+                sender=WorkfrontConnection, connection=self.connection, reason=str(self.failure)
+            )
+
+
+@sensitive_variables("rejected_access_token")
+def _refresh(
+    pk: int,
+    *,
+    force: bool = False,
+    skip_locked: bool = False,
+    rejected_access_token: str | None = None,
+) -> _Attempt:
+    """Lock, re-check, refresh and save in one transaction; signals go out after commit."""
+    db = router.db_for_write(WorkfrontConnection)
+    try:
+        with transaction.atomic(using=db):
+            locked = _lock_row(pk, skip_locked=skip_locked)
+            if locked is None:
+                gone = not WorkfrontConnection.objects.using(db).filter(pk=pk).exists()
+                return _Attempt(RefreshOutcome.GONE if gone else RefreshOutcome.SKIPPED)
+            attempt = _refresh_locked(
+                locked, force=force, rejected_access_token=rejected_access_token
+            )
+            # Receivers see the new state only once it is committed (and not if it never is).
+            transaction.on_commit(attempt.send_signals, using=db)
+    except TokenDecryptionError as err:
+        # Nothing can be refreshed without the tokens, and nothing is written over them: the
+        # row stays as it is until the missing key is put back into FIELD_ENCRYPTION_KEY.
+        WorkfrontConnection.objects.using(db).filter(pk=pk).update(last_error=str(err)[:500])
+        logger.error("Workfront connection %s cannot be refreshed: %s", pk, err)
+        return _Attempt(RefreshOutcome.UNDECRYPTABLE, failure=err)
+    except OperationalError as err:
+        if not _is_lock_timeout(err):
+            raise
+        # Another process has held the row for longer than LOCK_TIMEOUT: its refresh may
+        # still succeed; ours would only queue behind it.
+        return _Attempt(
+            RefreshOutcome.FAILED,
+            failure=WorkfrontUnavailable(f"The connection {pk} is locked by another refresh."),
+        )
+    return attempt
+
+
+@sensitive_variables("rejected_access_token")
+def refresh_connection(
+    connection: WorkfrontConnection,
+    *,
+    force: bool = False,
+    rejected_access_token: str | None = None,
+) -> WorkfrontConnection:
+    """Refresh the tokens when due (always with ``force``); safe from any number of processes.
+
+    The row is locked for the whole exchange, re-read and re-checked inside the lock, so of
+    many callers exactly one talks to the token endpoint and the others see its result. The
+    instance passed in is updated in place and returned.
+
+    ``rejected_access_token`` is the token Workfront just refused (the API client passes it):
+    the refresh is forced, unless the row already holds another token, which means that a
+    concurrent caller has refreshed in the meantime.
+
+    Raises :class:`ReauthorizationRequired` when the user must connect again and
+    :class:`WorkfrontUnavailable` on a transient failure.
+    """
+    attempt = _refresh(connection.pk, force=force, rejected_access_token=rejected_access_token)
+    if attempt.connection is not None:
+        _copy_state(attempt.connection, connection)
+    if attempt.outcome == RefreshOutcome.GONE:
+        raise ReauthorizationRequired(f"The connection {connection.pk} no longer exists.")
+    if attempt.failure is not None:
+        raise attempt.failure
+    return connection
+
+
+def refresh_connection_by_id(pk: int, *, force: bool = False) -> RefreshOutcome:
+    """Refresh one connection for the sweep: never waits for a lock, never raises for outcomes."""
+    return _refresh(pk, force=force, skip_locked=True).outcome
+
+
+def _refresh_locked(
+    connection: WorkfrontConnection, *, force: bool, rejected_access_token: str | None
+) -> _Attempt:
+    """The refresh itself, on a locked row."""
+    now = timezone.now()
+    if connection.status == WorkfrontConnection.Status.REAUTH_REQUIRED:
+        return _Attempt(
+            RefreshOutcome.REAUTH_REQUIRED,
+            failure=ReauthorizationRequired(
+                f"The connection {connection.pk} needs the user to connect again."
+            ),
+            connection=connection,
+            notify=False,  # said when the status changed, not again at every attempt
+        )
+    if rejected_access_token is not None:
+        if connection.access_token != rejected_access_token:
+            # Another caller already replaced the refused token.
+            return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
+        force = True
+    if not force and not connection.is_due(now):
+        # Someone refreshed while we waited for the lock.
+        return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
+    if not connection.refresh_token:
+        if rejected_access_token is not None:
+            return _require_reauthorization(
+                connection, "Workfront refused the access token and there is no refresh token.", now
+            )
+        if not connection.is_expired(now):
+            # Nothing to refresh with, but the access token still works.
+            return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
+        return _require_reauthorization(
+            connection, "The access token expired and there is no refresh token.", now
+        )
+    if (
+        not force
+        and connection.next_refresh_attempt_at is not None
+        and connection.next_refresh_attempt_at > now
+    ):
+        return _Attempt(
+            RefreshOutcome.FAILED,
+            connection=connection,
+            failure=WorkfrontUnavailable(
+                f"Backing off after {connection.consecutive_failures} failures; next attempt "
+                f"at {connection.next_refresh_attempt_at.isoformat()}."
+            ),
+        )
+    if not app_settings.has_instance(connection.instance):
+        return _Attempt(
+            RefreshOutcome.FAILED,
+            connection=connection,
+            failure=WorkfrontUnavailable(
+                f"The instance {connection.instance!r} is not configured; cannot refresh."
+            ),
+        )
+
+    sent_refresh_token = connection.refresh_token
+    provider = get_provider(connection.get_instance_settings(), connection.provider)
+    try:
+        tokens = provider.refresh(
+            host=connection.host,
+            refresh_token=sent_refresh_token,
+            redirect_uri=connection.redirect_uri,
+        )
+    except ReauthorizationRequired as err:
+        current = WorkfrontConnection.objects.filter(pk=connection.pk).first()
+        if current is not None and current.refresh_token != sent_refresh_token:
+            # Another process rotated the token after we read it: it won, nothing is lost.
+            return _Attempt(RefreshOutcome.NOT_DUE, connection=current)
+        return _require_reauthorization(connection, str(err), now)
+    except WorkfrontUnavailable as err:
+        connection.consecutive_failures += 1
+        connection.next_refresh_attempt_at = now + backoff_delay(
+            connection.consecutive_failures, err.retry_after
+        )
+        connection.last_error = str(err)[:500]
+        connection.save(
+            update_fields=[
+                "consecutive_failures",
+                "next_refresh_attempt_at",
+                "last_error",
+                "updated_at",
+            ]
+        )
+        RefreshLog.record(connection, RefreshOutcome.FAILED.value, err)
+        logger.warning("Refreshing Workfront connection %s failed: %s", connection.pk, err)
+        return _Attempt(RefreshOutcome.FAILED, connection=connection, failure=err)
+
+    fields = token_fields(tokens, now)
+    if not tokens.refresh_token:
+        # A non-rotating app sends no new refresh token: the one we have stays valid.
+        fields["refresh_token"] = sent_refresh_token
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    connection.last_refreshed_at = now
+    connection.last_error = ""
+    connection.consecutive_failures = 0
+    connection.next_refresh_attempt_at = None
+    connection.save(
+        update_fields=[
+            *fields,
+            "last_refreshed_at",
+            "last_error",
+            "consecutive_failures",
+            "next_refresh_attempt_at",
+            "updated_at",
+        ]
+    )
+    RefreshLog.record(connection, RefreshOutcome.REFRESHED.value)
+    logger.info("Refreshed Workfront connection %s.", connection.pk)
+    return _Attempt(RefreshOutcome.REFRESHED, connection=connection)
+
+
+def _require_reauthorization(
+    connection: WorkfrontConnection, reason: str, now: datetime
+) -> _Attempt:
+    connection.status = WorkfrontConnection.Status.REAUTH_REQUIRED
+    connection.last_error = reason[:500]
+    connection.next_refresh_attempt_at = None
+    connection.save(update_fields=["status", "last_error", "next_refresh_attempt_at", "updated_at"])
+    RefreshLog.record(connection, RefreshOutcome.REAUTH_REQUIRED.value, reason=reason)
+    logger.warning("Workfront connection %s needs reauthorization: %s", connection.pk, reason)
+    return _Attempt(
+        RefreshOutcome.REAUTH_REQUIRED,
+        connection=connection,
+        failure=ReauthorizationRequired(reason),
+    )
+
+
+def require_reauthorization(connection: WorkfrontConnection, reason: str) -> None:
+    """Mark a connection as needing the user to connect again (an admin's decision)."""
+    with transaction.atomic():
+        WorkfrontConnection.objects.filter(pk=connection.pk).update(
+            status=WorkfrontConnection.Status.REAUTH_REQUIRED,
+            last_error=reason[:500],
+            next_refresh_attempt_at=None,
+            updated_at=timezone.now(),
+        )
+        RefreshLog.record(connection, RefreshOutcome.REAUTH_REQUIRED.value, reason=reason)
+    connection.status = WorkfrontConnection.Status.REAUTH_REQUIRED
+    connection.last_error = reason[:500]
+    connection.next_refresh_attempt_at = None
+    reauthorization_required.send(sender=WorkfrontConnection, connection=connection, reason=reason)

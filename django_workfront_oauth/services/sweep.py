@@ -1,0 +1,110 @@
+"""Refreshing many connections: the due ones for beat and cron, a chosen set for the admin.
+
+:func:`refresh_many` is the one loop that refreshes a set of connections and counts what came
+of each; the sweep, the admin's "Refresh now" and ``manage.py workfront_refresh`` all use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from ..conf import DEFAULT_INSTANCE, app_settings
+from ..models import RefreshLog, WorkfrontConnection
+from .refresh import RefreshOutcome, refresh_connection_by_id
+
+__all__ = ["due_connections", "refresh_many", "sweep", "trim_refresh_log"]
+
+logger = logging.getLogger("django_workfront_oauth")
+
+
+def due_connections(now: datetime | None = None) -> QuerySet[WorkfrontConnection]:
+    """Active connections whose token expires within their instance's margin (or has)."""
+    now = now or timezone.now()
+    names = app_settings.instance_names()
+    due = Q(access_token_expires_at__isnull=True)
+    for name in names:
+        margin = app_settings.get_instance(name).refresh_margin
+        due |= Q(instance=name, access_token_expires_at__lte=now + margin)
+    default_margin = app_settings.get_instance(DEFAULT_INSTANCE).refresh_margin
+    due |= ~Q(instance__in=names) & Q(access_token_expires_at__lte=now + default_margin)
+    not_backing_off = Q(next_refresh_attempt_at__isnull=True) | Q(next_refresh_attempt_at__lte=now)
+    return WorkfrontConnection.objects.active().filter(due & not_backing_off)
+
+
+def refresh_many(
+    ids: Iterable[int],
+    *,
+    force: bool = False,
+    progress: Callable[[int, RefreshOutcome], object] | None = None,
+) -> Counter[str]:
+    """Refresh each connection in ``ids`` on its own; count the outcomes by their value.
+
+    One connection's failure, even an unexpected exception, is logged and counted as
+    ``"error"``, and the rest are still refreshed: no row can stop the others. ``progress`` is
+    called after each one.
+    """
+    counts: Counter[str] = Counter()
+    for pk in ids:
+        try:
+            outcome = refresh_connection_by_id(pk, force=force)
+        except Exception:
+            # Deliberately broad: this loop is the cron job's and the admin's; one row's bug
+            # must not leave every later connection to expire.
+            logger.exception("Refreshing Workfront connection %s raised unexpectedly.", pk)
+            outcome = RefreshOutcome.ERROR
+        counts[outcome.value] += 1
+        if progress is not None:
+            progress(pk, outcome)
+    return counts
+
+
+def sweep(
+    *, dispatch: Callable[[int], object] | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """Refresh every due connection once: the beat task's and the cron command's body.
+
+    With ``dispatch`` (a Celery task's ``delay``), each connection is handed to it and the sweep
+    only counts; without, each is refreshed here. IDs are streamed, not loaded at once, and a
+    row locked by someone else is skipped, so two sweeps at once are harmless.
+    """
+    ids = due_connections(now).order_by("access_token_expires_at").values_list("pk", flat=True)
+    streamed = ids.iterator(chunk_size=500)
+    counts: dict[str, int]
+    if dispatch is None:
+        counts = dict(refresh_many(streamed))
+    else:
+        dispatched = 0
+        for pk in streamed:
+            dispatch(pk)
+            dispatched += 1
+        counts = {"dispatched": dispatched} if dispatched else {}
+    counts = {"due": sum(counts.values()), **counts}
+    counts["history_trimmed"] = trim_refresh_log()
+    return counts
+
+
+def trim_refresh_log(keep: int = RefreshLog.HISTORY_PER_CONNECTION) -> int:
+    """Keep the newest ``keep`` attempts of each connection; returns how many were deleted."""
+    crowded = (
+        RefreshLog.objects.values("connection_id")
+        .annotate(attempts=Count("id"))
+        .filter(attempts__gt=keep)
+        .values_list("connection_id", flat=True)
+    )
+    deleted = 0
+    for connection_id in crowded.iterator():
+        newest = RefreshLog.objects.filter(connection_id=connection_id).values_list(
+            "pk", flat=True
+        )[:keep]
+        deleted += (
+            RefreshLog.objects.filter(connection_id=connection_id)
+            .exclude(pk__in=list(newest))
+            .delete()[0]
+        )
+    return deleted
