@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo lint typecheck format clean
+.PHONY: test demo lint typecheck docs format clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +15,19 @@ $(STAMP): setup.cfg pyproject.toml
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py --cov --cov-report=term
 
+# ruff, mypy and the layers contract (pyproject.toml's [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy django_workfront_oauth
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy django_workfront_oauth
+
+# The Sphinx site, warnings as errors (the test suite builds it too: tests/test_docs.py).
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -30,4 +37,4 @@ demo: $(STAMP)
 	$(BIN)/python example_project/demo.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .coverage htmlcov .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist docs/_build *.egg-info .coverage htmlcov .pytest_cache .mypy_cache .ruff_cache

@@ -33,6 +33,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import run_tests  # noqa: E402  (scripts/run_tests.py: private_postgres, private_redis)
 
+from django_workfront_oauth.client import WorkfrontClient  # noqa: E402
 from django_workfront_oauth.testing import WorkfrontEmulator  # noqa: E402
 
 DATABASE = "workfront_oauth_bench"
@@ -140,7 +141,7 @@ def bench_queries(emulator: WorkfrontEmulator, rounds: int = 20) -> list[Row]:
 
     (made,) = make_connections(1, "queries", expired=False, emulator=emulator)
     conn = WorkfrontConnection.objects.get(pk=made.pk)  # as a view would load it
-    client = conn.client()
+    client = WorkfrontClient(conn)
     client.count("PROJ")
     api_counts = []
     for _ in range(rounds):
@@ -223,7 +224,7 @@ def interleaved_medians(
 def compare_with_requests(
     emulator: WorkfrontEmulator, path: str, params: dict[str, Any], pairs: int, warmup: int
 ) -> tuple[float, float]:
-    """``connection.client().get(path, **params)`` against a bare ``requests.Session``."""
+    """``WorkfrontClient(connection).get(path, **params)`` against a bare ``requests.Session``."""
     import requests
 
     from django_workfront_oauth.models import WorkfrontConnection
@@ -233,7 +234,7 @@ def compare_with_requests(
     WorkfrontConnection.objects.filter(pk=made.pk).update(host=emulator.base_url)
     conn = WorkfrontConnection.objects.get(pk=made.pk)
     conn.access_token = tokens["access_token"]
-    client = conn.client()
+    client = WorkfrontClient(conn)
     url = f"{client.base_url}/{path}"
     headers = client.provider.api_headers(conn.access_token)  # the very same headers
     timeout = client.provider.timeout

@@ -5,8 +5,9 @@ Prepares the database and a demo user, then runs three processes until Ctrl-C (o
 the Workfront emulator, a Celery worker with the beat scheduler (embedded broker by default),
 and the site on http://127.0.0.1:8000/. Their output is shown with a prefix per process.
 
-``DEMO_PROVIDER=adobe_ims make demo`` connects through the emulator's Adobe IMS side instead of
-the legacy Workfront OAuth2 app (it sets ``WORKFRONT_OAUTH_PROVIDER`` for the site and worker).
+The demo signs users in through the emulator's Adobe IMS side, as a site set up today does;
+``DEMO_PROVIDER=workfront make demo`` uses the legacy Workfront OAuth2 app instead (it sets
+``WORKFRONT_OAUTH_PROVIDER`` for the site and worker).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ env = environ.Env(
     DEMO_EMULATOR_PORT=(int, 8001),
     DEMO_USERNAME=(str, "demo"),
     DEMO_PASSWORD=(str, "demo"),
-    # Empty: WORKFRONT_OAUTH_PROVIDER decides (the example settings' default: "workfront").
+    # Empty: WORKFRONT_OAUTH_PROVIDER decides (the example settings' default: "adobe_ims").
     DEMO_PROVIDER=(str, ""),
 )
 

@@ -59,6 +59,15 @@ def workfront_http() -> Iterator[WorkfrontMock]:
 PROVIDERS = ["workfront", "adobe_ims"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every ``RemovedInDjango*`` warning this Django knows fails the test that raises it."""
+    import django.utils.deprecation as deprecation
+
+    for name in dir(deprecation):
+        if name.startswith("RemovedInDjango"):
+            config.addinivalue_line("filterwarnings", f"error::django.utils.deprecation.{name}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``legacy_only`` run only in their legacy-provider variant."""
     keep: list[pytest.Item] = []

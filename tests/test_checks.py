@@ -21,7 +21,7 @@ REAL_TODAY = checks.today
 @pytest.fixture(autouse=True)
 def before_shutdown() -> Iterator[None]:
     """Pin the date before 2027-02-01 unless a test moves it."""
-    with mock.patch("django_workfront_oauth.checks.today", return_value=BEFORE_SHUTDOWN):
+    with mock.patch("django_workfront_oauth.checks.instances.today", return_value=BEFORE_SHUTDOWN):
         yield
 
 
@@ -233,7 +233,7 @@ def test_missing_session_middleware_is_e009(settings: Any) -> None:
 
 def test_sessions_app_not_installed_is_e009() -> None:
     with mock.patch.object(
-        checks.apps, "is_installed", side_effect=lambda name: name != "django.contrib.sessions"
+        checks.site.apps, "is_installed", side_effect=lambda name: name != "django.contrib.sessions"
     ):
         assert [error.id for error in checks.check_dependencies()] == [
             "django_workfront_oauth.E009"
@@ -248,7 +248,7 @@ def test_missing_authentication_middleware_is_e010(settings: Any) -> None:
 
 def test_auth_app_not_installed_is_e010() -> None:
     with mock.patch.object(
-        checks.apps, "is_installed", side_effect=lambda name: name != "django.contrib.auth"
+        checks.site.apps, "is_installed", side_effect=lambda name: name != "django.contrib.auth"
     ):
         assert [error.id for error in checks.check_dependencies()] == [
             "django_workfront_oauth.E010"
@@ -369,7 +369,9 @@ def test_legacy_provider_before_shutdown_is_w002_naming_the_date_and_the_fix() -
 
 
 def test_legacy_provider_on_the_day_before_shutdown_is_still_w002() -> None:
-    with mock.patch("django_workfront_oauth.checks.today", return_value=date(2027, 1, 31)):
+    with mock.patch(
+        "django_workfront_oauth.checks.instances.today", return_value=date(2027, 1, 31)
+    ):
         messages = settings_messages()
     assert only(messages, "W002")
     assert by_id(messages, "E014") == []
@@ -377,7 +379,7 @@ def test_legacy_provider_on_the_day_before_shutdown_is_still_w002() -> None:
 
 @pytest.mark.parametrize("day", [date(2027, 2, 1), date(2028, 1, 1)], ids=["shutdown-day", "after"])
 def test_legacy_provider_from_shutdown_day_is_e014(day: date) -> None:
-    with mock.patch("django_workfront_oauth.checks.today", return_value=day):
+    with mock.patch("django_workfront_oauth.checks.instances.today", return_value=day):
         messages = settings_messages()
     error = only(messages, "E014")
     assert isinstance(error, Error)

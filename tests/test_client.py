@@ -51,7 +51,7 @@ def project(number: int) -> dict[str, Any]:
 
 
 def test_connection_client_returns_a_client(connection: WorkfrontConnection) -> None:
-    client = connection.client()
+    client = WorkfrontClient(connection)
     assert isinstance(client, WorkfrontClient)
     assert client.connection is connection
     assert "stored-access-token" not in repr(client)
@@ -95,7 +95,7 @@ def test_expired_token_is_refreshed_before_the_call(
     connection = make_connection(access_token_expires_at=timezone.now() - timedelta(minutes=1))
     workfront_http.token("refreshed-access", "refreshed-refresh")
     workfront_http.api("GET", "PROJ/count", json={"data": {"count": 1}})
-    assert connection.client().count("PROJ") == 1
+    assert WorkfrontClient(connection).count("PROJ") == 1
     token_call, api_call = workfront_http.requests
     assert token_call.url == workfront_http.token_url()
     assert api_call.access_token == "refreshed-access"
@@ -316,6 +316,16 @@ def test_write_methods(client: WorkfrontClient, workfront_http: Any, method: str
 
 
 def test_unconfigured_instance_is_a_clear_error(make_connection: Any) -> None:
-    client = make_connection(instance="gone").client()
+    client = WorkfrontClient(make_connection(instance="gone"))
     with pytest.raises(WorkfrontOAuthError, match="no longer configured"):
         client.count("PROJ")
+
+
+def test_the_deprecated_connection_client_alias_still_works_and_says_so(
+    make_connection: Any,
+) -> None:
+    """``connection.client()`` (the 0.1 way) warns and returns the same client."""
+    connection = make_connection()
+    with pytest.warns(DeprecationWarning, match=r"WorkfrontClient\(connection\)"):
+        client = connection.client()
+    assert isinstance(client, WorkfrontClient) and client.connection is connection

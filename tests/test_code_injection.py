@@ -132,7 +132,8 @@ def test_an_id_token_that_is_not_this_flows_is_refused_and_saves_nothing(
     ims_site: Any, flow: Any, overrides: dict[str, Any]
 ) -> None:
     state = flow.start()
-    claims = id_token_claims("test-client-id", ims_site.nonce, **overrides)
+    claims = {**id_token_claims("test-client-id", ims_site.nonce), **overrides}
+    claims = {key: value for key, value in claims.items() if value is not None}
     ims_site.token("access-x", "refresh-x", id_token=make_id_token(claims))
     ims_site.user()
     response = flow.callback(state, domain=None, lane=None)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from django_workfront_oauth import services
 from django_workfront_oauth.checks import check_settings
+from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.conf import app_settings
 from django_workfront_oauth.exceptions import (
     ReauthorizationRequired,
@@ -271,7 +272,7 @@ def test_refresh_stores_the_rotated_pair(make_connection: Any, workfront_http: A
 def test_client_sends_bearer_org_and_api_key(make_connection: Any, workfront_http: Any) -> None:
     connection = adobe_connection(make_connection)
     workfront_http.api("GET", "PROJ/count", json={"data": {"count": 4}})
-    assert connection.client().count("PROJ") == 4
+    assert WorkfrontClient(connection).count("PROJ") == 4
     (sent,) = workfront_http.requests
     assert sent.headers["Authorization"] == "Bearer ims-stored-access"
     assert sent.headers["x-gw-ims-org-id"] == ORG
@@ -296,7 +297,7 @@ def test_gateway_token_errors_refresh_once_and_retry(
     workfront_http.mock.post(
         f"{IMS}/ims/token/v3", json={"access_token": "ims-a2", "refresh_token": "ims-r2"}
     )
-    assert connection.client().count("PROJ") == 1
+    assert WorkfrontClient(connection).count("PROJ") == 1
     assert workfront_http.requests[-1].headers["Authorization"] == "Bearer ims-a2"
 
 
@@ -315,7 +316,7 @@ def test_403_is_a_configuration_error_naming_the_setting_never_a_refresh(
     connection = adobe_connection(make_connection)
     workfront_http.api("GET", "PROJ/count", status=403, json=body)
     with pytest.raises(WorkfrontAPIError) as caught:
-        connection.client().count("PROJ")
+        WorkfrontClient(connection).count("PROJ")
     assert setting in str(caught.value)
     assert caught.value.status == 403
     assert workfront_http.token_requests() == []
@@ -333,7 +334,7 @@ def test_legacy_403_is_an_api_error_without_refresh(
         json={"error": {"class": "com.attask.common.SecurityException", "message": "no"}},
     )
     with pytest.raises(WorkfrontAPIError):
-        connection.client().count("PROJ")
+        WorkfrontClient(connection).count("PROJ")
     assert workfront_http.token_requests() == []
 
 
@@ -409,7 +410,7 @@ def test_expired_ims_connection_without_refresh_token_requires_reconnection(
         access_token_expires_at=timezone.now() - timedelta(minutes=1),
     )
     with pytest.raises(ReauthorizationRequired):
-        connection.client().count("PROJ")
+        WorkfrontClient(connection).count("PROJ")
     assert workfront_http.requests == []
 
 

@@ -138,9 +138,21 @@ class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ig
             return False
         return super().has_change_permission(request)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        """Our actions, without Django's "delete selected", which would skip the logout."""
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        """Our actions, without Django's "delete selected", which would skip the confirmation
+        that says the rows are logged out of Workfront.
+
+        ``action_location`` is Django 6.1's (``ActionLocation``); the actions stay on the list,
+        as before 6.1, not on a row's view-only page.
+        """
+        if action_location is None:
+            actions = super().get_actions(request)
+        elif getattr(action_location, "value", "") == "CHANGE_FORM":
+            return {}
+        else:
+            actions = super().get_actions(  # type: ignore[call-arg] # Django 6.1+
+                request, action_location=action_location
+            )
         actions.pop("delete_selected", None)
         return actions
 

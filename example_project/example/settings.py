@@ -21,7 +21,8 @@ env = environ.Env(
     FIELD_ENCRYPTION_KEY=str,  # required: a Fernet key; `make demo` writes a fresh one
     CELERY_BROKER_URL=(str, "filesystem://"),
     CELERY_REFRESH_SCHEDULE=(float, 60.0),
-    WORKFRONT_OAUTH_PROVIDER=(str, "workfront"),
+    # Adobe IMS first: no legacy Workfront OAuth2 app can be created since 2026-11-01.
+    WORKFRONT_OAUTH_PROVIDER=(str, "adobe_ims"),
     WORKFRONT_OAUTH_HOST=(str, "http://127.0.0.1:8001"),
     WORKFRONT_OAUTH_IMS_HOST=(str, "http://127.0.0.1:8001"),
     WORKFRONT_OAUTH_IMS_ORG_ID=(str, "0123456789ABCDEF01234567@AdobeOrg"),
@@ -42,7 +43,8 @@ env = environ.Env(
     WORKFRONT_OAUTH_CLIENT_SECRET=(str, "example-client-secret-not-a-secret"),
     WORKFRONT_OAUTH_REDIRECT_URI=(str, ""),
     WORKFRONT_OAUTH_TOKEN_AUTH_METHOD=(str, "client_secret_basic"),
-    WORKFRONT_OAUTH_USE_PKCE=(bool, False),
+    # Empty: the provider's default (on for adobe_ims, off for workfront); or true / false.
+    WORKFRONT_OAUTH_USE_PKCE=(str, ""),
     WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME=(int, 180),
     WORKFRONT_OAUTH_REFRESH_MARGIN=(int, 60),
 )
@@ -114,8 +116,9 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
 
 # django-workfront-oauth: the defaults point at the local emulator (python -m
 # django_workfront_oauth.testing), with short token lifetimes so refreshes show within minutes.
-# PROVIDER picks the authorization server: "workfront" (the legacy OAuth2 app) or "adobe_ims";
-# the emulator is both, so IMS_HOST and HOST are the same address here.
+# PROVIDER picks the authorization server: "adobe_ims" (Adobe Developer Console's OAuth Web App,
+# what a site set up today uses) or "workfront" (the legacy OAuth2 app, until 2027-02-01); the
+# emulator is both, so IMS_HOST and HOST are the same address here.
 WORKFRONT_OAUTH_PROVIDER = env("WORKFRONT_OAUTH_PROVIDER")
 WORKFRONT_OAUTH_HOST = env("WORKFRONT_OAUTH_HOST")
 WORKFRONT_OAUTH_IMS_HOST = env("WORKFRONT_OAUTH_IMS_HOST")
@@ -127,7 +130,9 @@ WORKFRONT_OAUTH_CLIENT_ID = env("WORKFRONT_OAUTH_CLIENT_ID")
 WORKFRONT_OAUTH_CLIENT_SECRET = env("WORKFRONT_OAUTH_CLIENT_SECRET")
 WORKFRONT_OAUTH_REDIRECT_URI = env("WORKFRONT_OAUTH_REDIRECT_URI")
 WORKFRONT_OAUTH_TOKEN_AUTH_METHOD = env("WORKFRONT_OAUTH_TOKEN_AUTH_METHOD")
-WORKFRONT_OAUTH_USE_PKCE = env("WORKFRONT_OAUTH_USE_PKCE")
+WORKFRONT_OAUTH_USE_PKCE = (
+    None if not env("WORKFRONT_OAUTH_USE_PKCE") else env.bool("WORKFRONT_OAUTH_USE_PKCE")
+)
 WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME = env("WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME")
 WORKFRONT_OAUTH_REFRESH_MARGIN = env("WORKFRONT_OAUTH_REFRESH_MARGIN")
 WORKFRONT_OAUTH_SUCCESS_URL = "/dashboard/"

@@ -5,6 +5,7 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.exceptions import (
     ReauthorizationRequired,
     TokenDecryptionError,
@@ -42,7 +43,7 @@ def dashboard(request):
         context["reconnect"] = True
         return render(request, "example/dashboard.html", context)
     try:
-        client = connection.client()  # refreshes an expired token before calling
+        client = WorkfrontClient(connection)  # refreshes an expired token before calling
         context["projects"] = client.search("PROJ", fields=PROJECT_FIELDS, limit=PROJECTS_SHOWN)
         context["project_count"] = client.count("PROJ")
     except (ReauthorizationRequired, TokenDecryptionError) as err:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import include, path
 
+from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.exceptions import (
     ReauthorizationRequired,
     WorkfrontAPIError,
@@ -23,7 +24,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"connection": connection, "projects": None, "problem": ""}
     if connection is not None:
         try:
-            context["projects"] = connection.client().search(
+            context["projects"] = WorkfrontClient(connection).search(
                 "PROJ", fields=["ID", "name", "status"], limit=50
             )
         except ReauthorizationRequired:

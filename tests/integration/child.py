@@ -7,7 +7,7 @@ same instant. The result is printed as one JSON line; tokens only as fingerprint
 Actions:
 
 ``refresh PK``  ``services.refresh_connection`` on the connection, then one API call with it.
-``api PK``      one API call through ``connection.client()`` (refreshes lazily when expired).
+``api PK``      one API call through ``WorkfrontClient(connection)`` (refreshes when expired).
 ``sweep``       ``services.sweep()``, refreshing in this process.
 ``hold PK``     lock the row (``SELECT ... FOR UPDATE``) and sit on it until the release file
                 exists (or ``--max-seconds``); says it holds the lock by creating the ready file.
@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django_workfront_oauth.client import WorkfrontClient
 from tests.integration.helpers import Barrier, token_digest
 
 
@@ -79,10 +80,10 @@ def main(argv: list[str]) -> int:
         if args.action == "refresh":
             assert conn is not None
             services.refresh_connection(conn)
-            result["count"] = conn.client().count("PROJ")
+            result["count"] = WorkfrontClient(conn).count("PROJ")
         elif args.action == "api":
             assert conn is not None
-            result["count"] = conn.client().count("PROJ")
+            result["count"] = WorkfrontClient(conn).count("PROJ")
         else:
             result["counts"] = services.sweep()
     except WorkfrontOAuthError as err:

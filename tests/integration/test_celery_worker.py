@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.models import RefreshLog, WorkfrontConnection
 from tests.integration.conftest import grant_of, set_token_latency, token_stats
 from tests.integration.helpers import parent_pid, wait_until
@@ -81,7 +82,7 @@ def test_the_beat_task_refreshes_every_due_connection_once(
 
     # They work: an API call with each new token, no refresh on the way.
     for made in due[:3]:
-        assert made.connection.client().count("PROJ") == PROJECTS
+        assert WorkfrontClient(made.connection).count("PROJ") == PROJECTS
     after = token_stats(emulator, provider)
     assert after["refresh_requests"] == len(due)
     assert after["unauthenticated_api_calls"] == 0
@@ -164,7 +165,7 @@ def test_a_worker_killed_before_workfront_answers_is_redelivered_and_completes(
     assert connection.refresh_token == grant.refresh_token != old_refresh
     assert connection.access_token in grant.access_tokens
     set_token_latency(emulator, provider, 0)
-    assert connection.client().count("PROJ") == PROJECTS
+    assert WorkfrontClient(connection).count("PROJ") == PROJECTS
 
 
 def test_a_worker_killed_after_workfront_rotated_loses_the_grant_visibly(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from django_workfront_oauth import services
+from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.exceptions import WorkfrontUnavailable
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
@@ -82,7 +83,7 @@ def test_sixteen_processes_refresh_one_expired_connection_once(
     assert max(r["elapsed"] for r in results) < services.refresh.LOCK_TIMEOUT.total_seconds() / 2
 
     # The connection keeps working from here, without another refresh.
-    assert connection.client().count("PROJ") == PROJECTS
+    assert WorkfrontClient(connection).count("PROJ") == PROJECTS
     after = token_stats(emulator, provider)
     assert after["refresh_requests"] == 1
     assert after["unauthenticated_api_calls"] == 0
