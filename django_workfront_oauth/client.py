@@ -18,6 +18,7 @@ import requests
 from .exceptions import WorkfrontAPIError, WorkfrontOAuthError, WorkfrontUnavailable
 from .http import retry_after_seconds, send
 from .providers import OAuthProvider, get_provider, json_or_none, safe_code
+from .redact import scrubbed_traceback
 from .services import refresh_connection
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class WorkfrontClient:
 
     # -- the generic call --------------------------------------------------------------------
 
+    @scrubbed_traceback
     def request(
         self,
         method: str,
@@ -186,7 +188,7 @@ class WorkfrontClient:
                 params=query or None,
                 data=body,
                 headers=headers,
-                timeout=provider.timeout,
+                **provider.instance.http_bounds,
             )
             if response.status_code not in (429, 503) or attempt == self.busy_retries:
                 return response

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .constants import (
     DEFAULT_INSTANCE,
@@ -63,6 +64,9 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=8),
     "REFRESH_MARGIN": timedelta(minutes=15),
     "HTTP_TIMEOUT": timedelta(seconds=10),
+    # The wall-clock bound of one request, body included, and the largest body read.
+    "HTTP_DEADLINE": timedelta(seconds=30),
+    "HTTP_MAX_RESPONSE_SIZE": 32 * 1024 * 1024,
     "SUCCESS_URL": "/",
 }
 
@@ -138,6 +142,8 @@ class InstanceSettings:
     access_token_lifetime: timedelta
     refresh_margin: timedelta
     http_timeout: timedelta
+    http_deadline: timedelta
+    http_max_response_size: int
     success_url: str
 
     def __repr__(self) -> str:
@@ -160,6 +166,64 @@ class InstanceSettings:
     def timeout_seconds(self) -> float:
         """The timeout of every outgoing request, for ``requests``."""
         return self.http_timeout.total_seconds()
+
+    @property
+    def http_bounds(self) -> dict[str, Any]:
+        """``timeout``, ``deadline`` and ``max_bytes`` for :func:`~.http.send`."""
+        return {
+            "timeout": self.timeout_seconds,
+            "deadline": self.http_deadline.total_seconds(),
+            "max_bytes": self.http_max_response_size,
+        }
+
+
+_T = TypeVar("_T")
+
+
+class _BadSetting(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _typed(raw: Mapping[str, Any], key: str, convert: Callable[[Any], _T]) -> _T:
+    try:
+        return convert(raw[key])
+    except (TypeError, ValueError, OverflowError):
+        raise _BadSetting(key) from None
+
+
+def _instance_settings(name: str, raw: Mapping[str, Any]) -> InstanceSettings:
+    provider = str(raw["PROVIDER"])
+    use_pkce = provider == PROVIDER_ADOBE_IMS if raw["USE_PKCE"] is None else raw["USE_PKCE"]
+    return InstanceSettings(
+        name=name,
+        host=normalise_host(str(raw["HOST"])) if raw["HOST"] else "",
+        client_id=str(raw["CLIENT_ID"]),
+        client_secret=str(raw["CLIENT_SECRET"]),
+        domain=str(raw["DOMAIN"]),
+        lane=str(raw["LANE"]),
+        provider=provider,
+        ims_host=normalise_host(str(raw["IMS_HOST"])),
+        ims_org_id=str(raw["IMS_ORG_ID"]),
+        scopes=_typed(raw, "SCOPES", parse_scopes),
+        redirect_uri=str(raw["REDIRECT_URI"] or ""),
+        token_auth_method=str(raw["TOKEN_AUTH_METHOD"]),
+        use_pkce=bool(use_pkce),
+        api_version=str(raw["API_VERSION"]),
+        access_token_lifetime=_typed(raw, "ACCESS_TOKEN_LIFETIME", as_timedelta),
+        refresh_margin=_typed(raw, "REFRESH_MARGIN", as_timedelta),
+        http_timeout=_typed(raw, "HTTP_TIMEOUT", as_timedelta),
+        http_deadline=_typed(raw, "HTTP_DEADLINE", as_timedelta),
+        http_max_response_size=_typed(raw, "HTTP_MAX_RESPONSE_SIZE", _positive_int),
+        success_url=str(raw["SUCCESS_URL"]),
+    )
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise TypeError("expected a positive number")
+    return int(value)
 
 
 class AppSettings:
@@ -192,30 +256,23 @@ class AppSettings:
         return values
 
     def get_instance(self, name: str = DEFAULT_INSTANCE) -> InstanceSettings:
-        """The effective settings of one instance; ``KeyError`` for an unknown name."""
+        """The effective settings of one instance; ``KeyError`` for an unknown name.
+
+        A value of the wrong type raises ``ImproperlyConfigured`` naming the setting (check
+        E013 says so at start-up too), never a bare ``TypeError`` from deep inside.
+        """
         raw = self.raw_instance(name)
-        provider = str(raw["PROVIDER"])
-        use_pkce = provider == PROVIDER_ADOBE_IMS if raw["USE_PKCE"] is None else raw["USE_PKCE"]
-        return InstanceSettings(
-            name=name,
-            host=normalise_host(str(raw["HOST"])) if raw["HOST"] else "",
-            client_id=str(raw["CLIENT_ID"]),
-            client_secret=str(raw["CLIENT_SECRET"]),
-            domain=str(raw["DOMAIN"]),
-            lane=str(raw["LANE"]),
-            provider=provider,
-            ims_host=normalise_host(str(raw["IMS_HOST"])),
-            ims_org_id=str(raw["IMS_ORG_ID"]),
-            scopes=parse_scopes(raw["SCOPES"]),
-            redirect_uri=str(raw["REDIRECT_URI"] or ""),
-            token_auth_method=str(raw["TOKEN_AUTH_METHOD"]),
-            use_pkce=bool(use_pkce),
-            api_version=str(raw["API_VERSION"]),
-            access_token_lifetime=as_timedelta(raw["ACCESS_TOKEN_LIFETIME"]),
-            refresh_margin=as_timedelta(raw["REFRESH_MARGIN"]),
-            http_timeout=as_timedelta(raw["HTTP_TIMEOUT"]),
-            success_url=str(raw["SUCCESS_URL"]),
+        try:
+            return _instance_settings(name, raw)
+        except _BadSetting as err:
+            key = err.key
+        # Dropped before raising: error reports and trackers print every frame's locals, and
+        # these hold CLIENT_SECRET.
+        raw = {}
+        setting = (
+            PREFIX + key if name == DEFAULT_INSTANCE else f'{PREFIX}INSTANCES["{name}"]["{key}"]'
         )
+        raise ImproperlyConfigured(f"{setting} has a value of the wrong type (check E013).")
 
     def provider_is_explicit(self, name: str = DEFAULT_INSTANCE) -> bool:
         """True when the instance's settings name its ``PROVIDER`` rather than take the default.

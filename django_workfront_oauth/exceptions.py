@@ -28,6 +28,22 @@ class WorkfrontUnavailable(WorkfrontOAuthError):
         self.retry_after = retry_after
 
 
+class UnusableTokenAnswer(WorkfrontUnavailable):
+    """A token endpoint answered 200, but with tokens that cannot be used (none, or junk).
+
+    ``refresh_token`` is a usable new refresh token the answer carried, if any: a server that
+    rotates has already retired the old one, so a refresh stores it instead of losing the grant.
+    It is never part of the message or the ``repr``.
+    """
+
+    def __init__(self, message: str, *, refresh_token: str = "") -> None:
+        super().__init__(message)
+        self.refresh_token = refresh_token
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
 class WorkfrontAPIError(WorkfrontOAuthError):
     """Workfront answered an API call with an error, whatever the HTTP status."""
 

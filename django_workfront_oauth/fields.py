@@ -25,10 +25,12 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .exceptions import TokenDecryptionError
+from .redact import scrubbed_traceback
 
 _crypter_cache: dict[str, MultiFernet] = {}
 
 
+@scrubbed_traceback
 def get_crypter() -> MultiFernet:
     """The ``MultiFernet`` for the current ``FIELD_ENCRYPTION_KEY`` (rebuilt when it changes)."""
     configured = getattr(settings, "FIELD_ENCRYPTION_KEY", None)
@@ -42,11 +44,12 @@ def get_crypter() -> MultiFernet:
             # Inside the try too: once the module is imported, a key that changed to a bad
             # value is reported here, and must get the same message as at import.
             crypter = upstream_get_crypter()
-        except ImproperlyConfigured as err:
+        except (ImproperlyConfigured, TypeError, ValueError):
+            # Not chained: the upstream frames hold the configured keys.
             raise ImproperlyConfigured(
                 "FIELD_ENCRYPTION_KEY is missing or invalid; set it to a Fernet key "
                 "(cryptography.fernet.Fernet.generate_key()) or a list of them."
-            ) from err
+            ) from None
         _crypter_cache.clear()
         _crypter_cache[cache_key] = crypter
     return crypter
@@ -57,6 +60,7 @@ class EncryptedTokenField(models.TextField):  # type: ignore[type-arg]
 
     description = "Text encrypted with FIELD_ENCRYPTION_KEY (Fernet)"
 
+    @scrubbed_traceback
     def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
         if value is None or value == "":
             return value
@@ -71,6 +75,7 @@ class EncryptedTokenField(models.TextField):  # type: ignore[type-arg]
                 "FIELD_ENCRYPTION_KEY; add the key it was written with to the key list."
             ) from err
 
+    @scrubbed_traceback
     def get_db_prep_save(self, value: Any, connection: BaseDatabaseWrapper) -> Any:
         value = super().get_db_prep_save(value, connection)
         if value is None or value == "":

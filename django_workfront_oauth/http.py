@@ -1,9 +1,16 @@
-"""The one door to the network: a pooled session per process, timeouts, no redirects."""
+"""The one door to the network: a pooled session per process, timeouts, deadlines, size caps.
+
+Every request has three bounds: ``timeout`` for each socket operation (``HTTP_TIMEOUT``), a
+wall-clock ``deadline`` for the whole body (``HTTP_DEADLINE``), so a server that drips a byte
+at a time cannot hold a worker (or a row lock) for long, and ``max_bytes`` for the body
+(``HTTP_MAX_RESPONSE_SIZE``), read in chunks and abandoned past the cap.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -17,6 +24,13 @@ from . import __version__
 from .exceptions import WorkfrontUnavailable
 
 USER_AGENT = f"django-workfront-oauth/{__version__} python-requests/{requests.__version__}"
+
+#: Defaults of ``HTTP_DEADLINE`` and ``HTTP_MAX_RESPONSE_SIZE`` for callers without settings.
+DEFAULT_DEADLINE = 30.0
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+#: The largest read at once; read1() returns what has arrived, so the deadline is checked
+#: between reads even when a server drips.
+_CHUNK = 64 * 1024
 
 _lock = threading.Lock()
 _session: requests.Session | None = None
@@ -56,10 +70,16 @@ def send(
     data: Any = None,
     json: Any = None,
     auth: tuple[str, str] | None = None,
+    files: Any = None,
+    deadline: float = DEFAULT_DEADLINE,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> requests.Response:
-    """Send one request; transport failures become :class:`WorkfrontUnavailable`."""
+    """Send one request and read its body within the bounds; failures become
+    :class:`WorkfrontUnavailable`."""
+    started = time.monotonic()
+    error = ""
     try:
-        return get_session().request(
+        response = get_session().request(
             method,
             url,
             headers=dict(headers or {}),
@@ -67,18 +87,70 @@ def send(
             data=data,
             json=json,
             auth=auth,
+            files=files,
             timeout=timeout,
             allow_redirects=False,
+            stream=True,
         )
+        try:
+            _read_body(response, started + deadline, max_bytes)
+        finally:
+            response.close()
+        return response
     except requests.Timeout:
         error = f"{method} {describe_url(url)} timed out after {timeout:g}s"
     except requests.ConnectionError:
         error = f"{method} {describe_url(url)} failed: could not connect"
     except requests.RequestException as err:
         error = f"{method} {describe_url(url)} failed: {type(err).__name__}"
+    except _BodyTooSlow:
+        error = f"{method} {describe_url(url)} took longer than its {deadline:g}s deadline"
+    except _BodyTooLarge:
+        error = f"{method} {describe_url(url)} answered more than {max_bytes} bytes"
+    except (UnicodeError, ValueError) as err:
+        # A header value that is not latin-1 (a token with other characters) and the like.
+        error = f"{method} {describe_url(url)} could not be sent: {type(err).__name__}"
     # Raised outside the except blocks, without the chain: requests' frames hold the request
     # headers (session IDs, Basic credentials) in their locals, and error reports print those.
+    # This frame's own secrets go too: error trackers print every local of every frame.
+    headers = data = json = auth = None
     raise WorkfrontUnavailable(error)
+
+
+class _BodyTooSlow(Exception):
+    pass
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _read_body(response: requests.Response, deadline: float, max_bytes: int) -> None:
+    """Read the streamed body into ``response`` (``.content`` works as usual afterwards)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    raw = response.raw
+    while True:
+        if time.monotonic() > deadline:
+            raise _BodyTooSlow
+        chunk = raw.read1(_CHUNK, decode_content=True) if hasattr(raw, "read1") else b""
+        if not chunk:
+            if not hasattr(raw, "read1"):
+                # Not urllib3 (a test double): let requests read it the usual way.
+                content = response.content
+                if len(content) > max_bytes:
+                    raise _BodyTooLarge
+                return
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined] # requests' own flag
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:

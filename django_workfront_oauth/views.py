@@ -18,6 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
@@ -31,6 +33,7 @@ from .exceptions import (
 )
 from .models import WorkfrontConnection
 from .providers import safe_code
+from .redact import scrubbed_traceback
 
 logger = logging.getLogger("django_workfront_oauth")
 
@@ -63,9 +66,19 @@ def _render(
     return render(request, template, context, status=status)
 
 
+#: The longest ``next`` kept (the column's size); longer ones are dropped, not stored.
+MAX_NEXT_URL_LENGTH = 2000
+
+
 def safe_next_url(request: HttpRequest, url: str | None) -> str:
-    """``url`` when it points at this site (same host, same scheme), else an empty string."""
-    if url and url_has_allowed_host_and_scheme(
+    """``url`` when it points at this site (same host, same scheme), else an empty string.
+
+    Over-long values and control characters (NUL, which PostgreSQL refuses to store) are
+    dropped too, so a crafted ``next`` costs its sender the redirect, not the site a 500.
+    """
+    if not url or len(url) > MAX_NEXT_URL_LENGTH or any(ord(char) < 32 for char in url):
+        return ""
+    if url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url
@@ -73,6 +86,8 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
 
 
 @require_POST
+@csrf_protect
+@xframe_options_deny
 @login_required
 def authorize(request: HttpRequest) -> HttpResponse:
     """Start the connect flow: remember it server-side, send the browser to Workfront."""
@@ -90,12 +105,13 @@ def authorize(request: HttpRequest) -> HttpResponse:
 
 
 def _private_response(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Keep the callback's pages out of caches and its URL (the code) out of Referer headers."""
+    """Keep pages with account data out of every cache, and their URL (the callback's code)
+    out of Referer headers."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
+        response["Cache-Control"] = "private, no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response
 
@@ -130,8 +146,10 @@ def _callback_error(request: HttpRequest, message: str, status: int) -> HttpResp
 
 @require_GET
 @never_cache
+@xframe_options_deny
 @_private_response
 @sensitive_variables("params")
+@scrubbed_traceback
 def callback(request: HttpRequest) -> HttpResponse:
     """Finish the flow: check ``state``, exchange the code, save the connection."""
     params = request.GET.dict()
@@ -185,6 +203,8 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@xframe_options_deny
+@_private_response
 @login_required
 def connections(request: HttpRequest) -> HttpResponse:
     """The user's own connections, with connect, reconnect and disconnect buttons."""
@@ -225,6 +245,8 @@ def connections(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@csrf_protect
+@xframe_options_deny
 @login_required
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove one of the user's own connections (another user's is a 404)."""

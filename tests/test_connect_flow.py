@@ -794,12 +794,15 @@ def test_consume_state_of_empty_string_is_invalid(rf: Any) -> None:
         services.consume_state(rf.get("/"), "")
 
 
-def test_consume_state_lost_race_is_invalid(flow: Any) -> None:
+def test_consume_state_lost_race_is_invalid(flow: Any, user: Any) -> None:
     """Two callbacks read the row; the one whose delete removes nothing is refused."""
     from django_workfront_oauth.exceptions import InvalidCallback
 
     state = flow.start()
     request = mock.Mock()
+    key = services.connect.SESSION_BINDING_KEY
+    request.session = {key: flow.client.session[key]}
+    request.user = user
     real_filter = PendingAuthorization.objects.filter
 
     def filter_then_lose(*args: Any, **kwargs: Any) -> Any:

@@ -15,8 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import docutils.core
-import docutils.nodes
 import pytest
 
 from django_workfront_oauth import exceptions, signals
@@ -27,6 +25,17 @@ DOCS = ROOT / "docs"
 README = (ROOT / "README.rst").read_text(encoding="utf-8")
 SETTINGS_PAGE = (DOCS / "settings.rst").read_text(encoding="utf-8")
 CHECKS_PAGE = (DOCS / "checks.rst").read_text(encoding="utf-8")
+
+
+def needs(module: str) -> Any:
+    """``module``, imported; the docs extra provides it. Skipped without it, except in CI."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{module} is not installed (pip install -e '.[docs]')")
+
 
 _UNDERLINE = re.compile(r"([=\-~^\"'`#*+.:_])\1+")
 
@@ -71,6 +80,8 @@ def documented_default(value: Any) -> str | None:
                 return f"{count} {unit}{'' if count == 1 else 's'}"
     if value is None or isinstance(value, bool):
         return f"``{value}``"
+    if isinstance(value, int) and value % (1024 * 1024) == 0:
+        return f"{value // (1024 * 1024)} MiB"
     if isinstance(value, str) and value:
         return f'``"{value}"``'
     return None  # an empty string or a container: said in words
@@ -187,12 +198,7 @@ def test_every_management_command_is_documented() -> None:
 
 
 def test_the_docs_build_without_a_warning(tmp_path: Path) -> None:
-    try:
-        import sphinx  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("Sphinx is not installed (the docs extra)")
+    needs("sphinx")
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
     result = subprocess.run(
         [*command, "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
@@ -208,11 +214,16 @@ def test_the_docs_build_without_a_warning(tmp_path: Path) -> None:
 # -- README.rst ---------------------------------------------------------------------------------
 
 
-def readme_doctree() -> docutils.nodes.document:
+def readme_doctree() -> Any:
     """README.rst parsed by plain docutils, as PyPI renders it; any warning fails."""
-    return docutils.core.publish_doctree(
+    core = needs("docutils.core")
+    return core.publish_doctree(
         README, settings_overrides={"halt_level": 2, "report_level": 2, "warning_stream": False}
     )
+
+
+def node_types() -> Any:
+    return needs("docutils.nodes")
 
 
 def test_readme_is_valid_restructuredtext() -> None:
@@ -221,9 +232,10 @@ def test_readme_is_valid_restructuredtext() -> None:
 
 def test_readme_gives_the_two_commands_before_anything_else_of_substance() -> None:
     document = readme_doctree()
-    before: list[docutils.nodes.Node] = []
+    nodes = node_types()
+    before: list[Any] = []
     for node in document.findall():
-        if isinstance(node, docutils.nodes.literal_block):
+        if isinstance(node, nodes.literal_block):
             first_block = node
             break
         before.append(node)
@@ -232,17 +244,16 @@ def test_readme_gives_the_two_commands_before_anything_else_of_substance() -> No
     commands = first_block.astext()
     assert re.search(r"^make demo\b", commands, re.MULTILINE)
     assert re.search(r"^make test\b", commands, re.MULTILINE)
-    substance = (docutils.nodes.bullet_list, docutils.nodes.enumerated_list, docutils.nodes.table)
+    substance = (nodes.bullet_list, nodes.enumerated_list, nodes.definition_list, nodes.table)
     assert not [node for node in before if isinstance(node, substance)]
-    prose = [node for node in before if isinstance(node, docutils.nodes.paragraph)]
+    prose = [node for node in before if isinstance(node, nodes.paragraph)]
     assert sum(len(node.astext()) for node in prose) < 800, "more than a pitch before them"
 
 
 def test_readme_shows_the_latest_benchmark_table() -> None:
     latest = (ROOT / "benchmarks" / "LATEST.txt").read_text(encoding="utf-8").strip()
-    blocks = [
-        node.astext().strip() for node in readme_doctree().findall(docutils.nodes.literal_block)
-    ]
+    document = readme_doctree()
+    blocks = [node.astext().strip() for node in document.findall(node_types().literal_block)]
     assert latest in blocks, "README.rst's benchmark table is not benchmarks/LATEST.txt"
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import services
 from ..models import WorkfrontConnection, WorkfrontConnectionQuerySet
 from .actions import ConnectionActions, disconnect_connections
-from .display import TOKEN_FIELDS, connection_summary, token_state
+from .display import TOKEN_FIELDS, connection_summary, is_token_lookup, token_state
 from .filters import ExpiryFilter
 from .history import RefreshLogInline
 
@@ -114,6 +114,12 @@ class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ig
         "created_at",
         "updated_at",
     )
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        """Never a lookup on a token column, whoever asks (``?access_token__regex=…``)."""
+        if is_token_lookup(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WorkfrontConnection]:
         """Every row, without loading (or decrypting) the token columns."""

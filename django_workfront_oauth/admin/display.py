@@ -22,6 +22,7 @@ __all__ = [
     "TOKEN_FIELDS",
     "ConnectionSummary",
     "connection_summary",
+    "is_token_lookup",
     "outcome_label",
     "token_state",
 ]
@@ -83,6 +84,16 @@ def connection_summary(now: datetime | None = None) -> ConnectionSummary:
         .filter(refresh_token="")
         .count(),
     )
+
+
+def is_token_lookup(lookup: str) -> bool:
+    """True for a lookup that reaches a token column (``access_token__regex``, …).
+
+    Such a lookup answers questions about the ciphertext (its length, its characters) to
+    anyone who may view the list; the admin refuses it.
+    """
+    parts = lookup.split("__")
+    return any(part in TOKEN_FIELDS for part in parts)
 
 
 def token_state(connection: WorkfrontConnection, field_name: str) -> str:

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..models import RefreshLog
-from .display import TOKEN_FIELDS, outcome_label
+from .display import TOKEN_FIELDS, is_token_lookup, outcome_label
 from .filters import OutcomeFilter
 
 __all__ = ["NewestHistoryFormSet", "RefreshLogAdmin", "RefreshLogInline"]
@@ -83,6 +83,12 @@ class RefreshLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     date_hierarchy = "created_at"
     fields = ("created_at", "connection_link", "outcome_label", "error_class", "error")
     readonly_fields = fields
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        """Never a lookup through to a connection's token columns."""
+        if is_token_lookup(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RefreshLog]:
         """Attempts with their connection, whose token columns are left unloaded."""

@@ -21,7 +21,7 @@
 | E015  | PROVIDER is adobe_ims and IMS_ORG_ID is not set |
 | E016  | IMS_HOST is not an https:// base URL (http:// only on loopback) |
 | W004  | adobe_ims and SCOPES lacks offline_access: no refresh token, 24-hour connections |
-| W005  | adobe_ims and REDIRECT_URI is not https:// (IMS requires it, even for localhost) |
+| W005  | adobe_ims and REDIRECT_URI is not https:// (IMS requires it; loopback is exempt) |
 | W006  | adobe_ims and SCOPES lacks openid: IMS's userinfo cannot say who the user is |
 | E017  | PROVIDER and IMS_ORG_ID not set: a site set up for the old default, the legacy app |
 | W007  | PROVIDER not set (now adobe_ims) but the instance has legacy connections (database) |

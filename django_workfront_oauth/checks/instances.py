@@ -32,7 +32,7 @@ from .common import ID, check_url, is_https_or_loopback, setting_name
 __all__ = ["check_settings", "today"]
 
 _INSTANCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_DURATIONS = ("ACCESS_TOKEN_LIFETIME", "REFRESH_MARGIN", "HTTP_TIMEOUT")
+_DURATIONS = ("ACCESS_TOKEN_LIFETIME", "REFRESH_MARGIN", "HTTP_TIMEOUT", "HTTP_DEADLINE")
 
 
 def today() -> date:
@@ -107,6 +107,16 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
                     id=ID("E013"),
                 )
             )
+    size = raw["HTTP_MAX_RESPONSE_SIZE"]
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        errors.append(
+            Error(
+                f"{setting_name(name, 'HTTP_MAX_RESPONSE_SIZE')} must be a positive number of "
+                "bytes.",
+                hint="For example 32 * 1024 * 1024.",
+                id=ID("E013"),
+            )
+        )
     if raw["USE_PKCE"] is not None and not isinstance(raw["USE_PKCE"], bool):
         errors.append(
             Error(
@@ -231,7 +241,7 @@ def _check_legacy(name: str, raw: Mapping[str, Any], host: str) -> list[CheckMes
         )
     hint = (
         "Create an OAuth Web App credential in Adobe Developer Console and set "
-        f"{setting_name(name, 'PROVIDER')} = 'adobe_ims' (see the README's migration guide)."
+        f"{setting_name(name, 'PROVIDER')} = 'adobe_ims' (see the docs: Moving to Adobe IMS)."
     )
     if not _use_pkce(raw, PROVIDER_WORKFRONT):
         messages.append(

@@ -152,7 +152,7 @@ class AdobeIMSProvider(OAuthProvider):
             "GET",
             f"{self.ims_host}{IMS_USERINFO_PATH}",
             headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            timeout=self.timeout,
+            **self.instance.http_bounds,
         )
         body = json_or_none(response)
         if response.status_code == 429 or response.status_code >= 500:

@@ -16,14 +16,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 from urllib.parse import quote_plus, urlencode
 
 import requests
 from django.views.decorators.debug import sensitive_variables
 
 from ..conf import InstanceSettings
-from ..exceptions import ReauthorizationRequired, WorkfrontAPIError, WorkfrontUnavailable
+from ..exceptions import (
+    ReauthorizationRequired,
+    UnusableTokenAnswer,
+    WorkfrontAPIError,
+    WorkfrontUnavailable,
+)
 from ..http import describe_url, retry_after_seconds, send
 
 __all__ = [
@@ -32,6 +37,7 @@ __all__ = [
     "PKCEPair",
     "TokenSet",
     "WorkfrontIdentity",
+    "is_usable_token",
     "json_or_none",
     "safe_code",
 ]
@@ -96,11 +102,21 @@ def safe_code(value: Any) -> str:
     return value if isinstance(value, str) and _SAFE_CODE.match(value) else ""
 
 
+#: RFC 6750's b64token and what Workfront's session IDs look like: visible ASCII, bounded.
+_USABLE_TOKEN = re.compile(r"^[\x21-\x7e]{1,8192}$")
+
+
+def is_usable_token(value: Any) -> TypeGuard[str]:
+    """True for a string that can be stored and sent as a header value."""
+    return isinstance(value, str) and _USABLE_TOKEN.match(value) is not None
+
+
 def json_or_none(response: requests.Response) -> Any:
     """The JSON body, or ``None`` when it is not JSON."""
     try:
         return response.json()
-    except (ValueError, json.JSONDecodeError):
+    except (ValueError, json.JSONDecodeError, RecursionError):
+        # RecursionError: a body nested thousands deep is not an answer we can use either.
         return None
 
 
@@ -207,12 +223,15 @@ class OAuthProvider(ABC):
             return self.instance.access_token_lifetime
         try:
             seconds = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return self.instance.access_token_lifetime
         if not seconds > 0 or seconds != seconds or seconds == float("inf"):
             return self.instance.access_token_lifetime
         if seconds > _MAX_EXPIRES_IN_SECONDS:
             seconds /= 1000
+        if seconds > _MAX_EXPIRES_IN_SECONDS:
+            # Neither seconds nor milliseconds: junk, like 1e15.
+            return self.instance.access_token_lifetime
         return timedelta(seconds=seconds)
 
     def parse_token_response(self, response: requests.Response, *, grant: str) -> TokenSet:
@@ -251,11 +270,24 @@ class OAuthProvider(ABC):
         if not isinstance(body, Mapping):
             raise WorkfrontUnavailable(f"The token endpoint {where} answered with a non-JSON body.")
         access_token = body.get("access_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise WorkfrontUnavailable(
-                f"The token endpoint {where} answered without an access token{detail}."
-            )
         refresh_token = body.get("refresh_token")
+        usable_refresh_token = refresh_token if is_usable_token(refresh_token) else ""
+        if not isinstance(access_token, str) or not access_token:
+            raise UnusableTokenAnswer(
+                f"The token endpoint {where} answered without an access token{detail}.",
+                refresh_token=usable_refresh_token,
+            )
+        if not is_usable_token(access_token):
+            # Sent as a header it would fail (a character outside visible ASCII) or be absurd.
+            raise UnusableTokenAnswer(
+                f"The token endpoint {where} answered with an access token that cannot be used "
+                "(characters outside visible ASCII, or over 8 kB).",
+                refresh_token=usable_refresh_token,
+            )
+        if refresh_token and not usable_refresh_token:
+            raise UnusableTokenAnswer(
+                f"The token endpoint {where} answered with a refresh token that cannot be used."
+            )
         extra = {
             key: str(body[key])
             for key in self.extra_token_fields
@@ -303,7 +335,7 @@ class OAuthProvider(ABC):
             self.api_url(host, "USER/search"),
             params={"ID": "$$USER.ID", "fields": "ID,name,emailAddr"},
             headers=self.api_headers(access_token),
-            timeout=self.timeout,
+            **self.instance.http_bounds,
         )
         body = json_or_none(response)
         if response.status_code >= 500 or response.status_code == 429:
@@ -353,13 +385,20 @@ class OAuthProvider(ABC):
                 "client_id": self.instance.client_id,
                 "client_secret": self.instance.client_secret,
             }
-            return send("POST", url, data=body, headers=headers, timeout=self.timeout)
+            return send("POST", url, data=body, headers=headers, **self.instance.http_bounds)
         credentials = (
             quote_plus(self.instance.client_id),
             quote_plus(self.instance.client_secret),
         )
-        payload = {"json": fields} if json_body else {"data": fields}
-        return send("POST", url, auth=credentials, headers=headers, timeout=self.timeout, **payload)
+        return send(
+            "POST",
+            url,
+            auth=credentials,
+            headers=headers,
+            json=fields if json_body else None,
+            data=None if json_body else fields,
+            **self.instance.http_bounds,
+        )
 
     @sensitive_variables()
     def post_token_request(

@@ -86,7 +86,7 @@ class WorkfrontProvider(OAuthProvider):
             "GET",
             self.api_url(host, "logout"),
             headers=self.api_headers(access_token),
-            timeout=self.timeout,
+            **self.instance.http_bounds,
         )
         if response.status_code >= 400:
             raise WorkfrontUnavailable(f"Workfront logout answered HTTP {response.status_code}.")

@@ -26,6 +26,7 @@ from ..conf import (
 from ..exceptions import InvalidCallback
 from ..models import PendingAuthorization, WorkfrontConnection, digest
 from ..providers import PKCEPair, get_provider
+from ..redact import scrubbed_traceback
 from ..signals import connection_established
 from .disconnect import disconnect, end_session
 from .refresh import token_fields
@@ -82,6 +83,7 @@ def _warn_if_ims_would_refuse(instance: InstanceSettings, redirect_uri: str) -> 
         )
 
 
+@scrubbed_traceback
 def begin_authorization(
     request: HttpRequest, *, instance_name: str = DEFAULT_INSTANCE, next_url: str = ""
 ) -> str:
@@ -129,20 +131,17 @@ def begin_authorization(
 
 
 def consume_state(request: HttpRequest, state: str) -> PendingAuthorization:
-    """Take the flow that ``state`` names, exactly once; :class:`InvalidCallback` otherwise."""
+    """Take the flow that ``state`` names, exactly once; :class:`InvalidCallback` otherwise.
+
+    The flow must belong to this browser session and user before anything happens to it:
+    someone who learns a victim's ``state`` cannot cancel the victim's flow with it.
+    """
     if not state:
         raise InvalidCallback("The callback has no state parameter.")
     try:
         pending = PendingAuthorization.objects.get(state_digest=digest(state))
     except PendingAuthorization.DoesNotExist:
         raise InvalidCallback("The callback's state is unknown or was already used.") from None
-    # Deleting is the atomic step: of two callbacks racing with one state, one deletes the row
-    # and the other deletes nothing.
-    deleted, _ = PendingAuthorization.objects.filter(pk=pending.pk).delete()
-    if not deleted:
-        raise InvalidCallback("The callback's state was already used.")
-    if pending.expires_at <= timezone.now():
-        raise InvalidCallback("The callback's state has expired; start connecting again.")
     binding = request.session.get(SESSION_BINDING_KEY)
     if (
         not request.user.is_authenticated
@@ -151,6 +150,13 @@ def consume_state(request: HttpRequest, state: str) -> PendingAuthorization:
         or not constant_time_compare(pending.session_digest, digest(binding))
     ):
         raise InvalidCallback("The callback's state belongs to another session.")
+    # Deleting is the atomic step: of two callbacks racing with one state, one deletes the row
+    # and the other deletes nothing.
+    deleted, _ = PendingAuthorization.objects.filter(pk=pending.pk).delete()
+    if not deleted:
+        raise InvalidCallback("The callback's state was already used.")
+    if pending.expires_at <= timezone.now():
+        raise InvalidCallback("The callback's state has expired; start connecting again.")
     return pending
 
 
@@ -164,6 +170,7 @@ class CompletedAuthorization:
 
 
 @sensitive_variables("params", "code", "tokens", "pending")
+@scrubbed_traceback
 def complete_authorization(
     request: HttpRequest, params: Mapping[str, str]
 ) -> CompletedAuthorization:

@@ -8,6 +8,7 @@ from ..conf import app_settings
 from ..exceptions import WorkfrontOAuthError
 from ..models import WorkfrontConnection
 from ..providers import get_provider
+from ..redact import scrubbed_traceback
 from ..signals import connection_disconnected
 
 __all__ = ["disconnect", "end_session"]
@@ -15,6 +16,7 @@ __all__ = ["disconnect", "end_session"]
 logger = logging.getLogger("django_workfront_oauth")
 
 
+@scrubbed_traceback
 def end_session(connection: WorkfrontConnection) -> bool:
     """End the connection's session or grant at its server, best effort; True if it ended."""
     try:

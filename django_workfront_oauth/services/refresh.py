@@ -16,15 +16,17 @@ from django.db import OperationalError, connections, router, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ..conf import app_settings
+from ..conf import PROVIDER_WORKFRONT, app_settings, normalise_host
 from ..exceptions import (
     ReauthorizationRequired,
     TokenDecryptionError,
+    UnusableTokenAnswer,
     WorkfrontOAuthError,
     WorkfrontUnavailable,
 )
 from ..models import RefreshLog, WorkfrontConnection
 from ..providers import TokenSet, get_provider
+from ..redact import scrubbed_traceback
 from ..signals import reauthorization_required, tokens_refreshed
 from .backoff import backoff_delay
 
@@ -156,6 +158,7 @@ def _refresh(
 
 
 @sensitive_variables("rejected_access_token")
+@scrubbed_traceback
 def refresh_connection(
     connection: WorkfrontConnection,
     *,
@@ -185,6 +188,7 @@ def refresh_connection(
     return connection
 
 
+@scrubbed_traceback
 def refresh_connection_by_id(pk: int, *, force: bool = False) -> RefreshOutcome:
     """Refresh one connection for the sweep: never waits for a lock, never raises for outcomes."""
     return _refresh(pk, force=force, skip_locked=True).outcome
@@ -245,8 +249,25 @@ def _refresh_locked(
             ),
         )
 
+    instance = connection.get_instance_settings()
+    if (
+        connection.provider == PROVIDER_WORKFRONT
+        and normalise_host(connection.host) != instance.host
+    ):
+        # The legacy token endpoint is on the Workfront host: refreshing would send this
+        # site's client secret (and the refresh token) to a host it no longer trusts.
+        reason = (
+            f"The instance {instance.name!r} now has HOST {instance.host}, but this connection "
+            f"was made with {normalise_host(connection.host)}; its refresh token is not sent "
+            "there with the new settings. Set HOST back, or have the user connect again."
+        )
+        connection.last_error = reason[:500]
+        connection.save(update_fields=["last_error", "updated_at"])
+        return _Attempt(
+            RefreshOutcome.FAILED, connection=connection, failure=WorkfrontUnavailable(reason)
+        )
     sent_refresh_token = connection.refresh_token
-    provider = get_provider(connection.get_instance_settings(), connection.provider)
+    provider = get_provider(instance, connection.provider)
     try:
         tokens = provider.refresh(
             host=connection.host,
@@ -260,19 +281,19 @@ def _refresh_locked(
             return _Attempt(RefreshOutcome.NOT_DUE, connection=current)
         return _require_reauthorization(connection, str(err), now)
     except WorkfrontUnavailable as err:
+        saved = ["consecutive_failures", "next_refresh_attempt_at", "last_error", "updated_at"]
+        if isinstance(err, UnusableTokenAnswer) and err.refresh_token:
+            # The answer was unusable but carried a new refresh token: the server has retired
+            # the one we sent, so keep the new one (the access token counts as expired).
+            connection.refresh_token = err.refresh_token
+            connection.access_token_expires_at = now
+            saved += ["refresh_token", "access_token_expires_at"]
         connection.consecutive_failures += 1
         connection.next_refresh_attempt_at = now + backoff_delay(
             connection.consecutive_failures, err.retry_after
         )
         connection.last_error = str(err)[:500]
-        connection.save(
-            update_fields=[
-                "consecutive_failures",
-                "next_refresh_attempt_at",
-                "last_error",
-                "updated_at",
-            ]
-        )
+        connection.save(update_fields=saved)
         RefreshLog.record(connection, RefreshOutcome.FAILED.value, err)
         logger.warning("Refreshing Workfront connection %s failed: %s", connection.pk, err)
         return _Attempt(RefreshOutcome.FAILED, connection=connection, failure=err)

@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .clients import EmulatedUser
     from .data import format_workfront_date
     from .emulator import (
         DEFAULT_API_VERSION,
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
         WorkfrontEmulator,
     )
     from .faults import API_FAULTS, TOKEN_FAULTS
-    from .state import EmulatedUser, GrantInfo, SessionInfo
+    from .grants import GrantInfo
+    from .sessions import SessionInfo
     from .stats import Stats
 
 _EXPORTS = {
@@ -41,9 +43,9 @@ _EXPORTS = {
     "DEFAULT_PASSWORD": "emulator",
     "DEFAULT_USERNAME": "emulator",
     "TOKEN_FAULTS": "faults",
-    "EmulatedUser": "state",
-    "GrantInfo": "state",
-    "SessionInfo": "state",
+    "EmulatedUser": "clients",
+    "GrantInfo": "grants",
+    "SessionInfo": "sessions",
     "Stats": "stats",
     "WorkfrontEmulator": "emulator",
     "format_workfront_date": "data",

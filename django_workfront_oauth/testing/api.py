@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS
 
 from . import data
+from .backend import Backend
+from .clients import EmulatedUser
 from .data import APIError, Record
 from .faults import API
 from .messages import Request, Response, api_error, gateway_error, json_response
-from .state import IMS, EmulatedUser
-
-if TYPE_CHECKING:
-    from .emulator import WorkfrontEmulator
 
 API_PATH = r"/attask/api/(?P<version>v\d+(?:\.\d+)?)/(?P<rest>.*)"
 
@@ -29,7 +29,7 @@ INVALID_TOKEN = (401, "401013", "Oauth token is not valid")
 WRONG_ORG = (403, "403027", "User is not a member of the org")
 
 
-def api(emulator: WorkfrontEmulator, request: Request, match: re.Match[str]) -> Response:
+def api(backend: Backend, request: Request, match: re.Match[str]) -> Response:
     """Route one API request, after latency, faults and the session check."""
     params: dict[str, list[str]] = {key: list(values) for key, values in request.query.items()}
     for key, values in request.form().items():
@@ -42,45 +42,45 @@ def api(emulator: WorkfrontEmulator, request: Request, match: re.Match[str]) -> 
     segments = [segment for segment in match["rest"].split("/") if segment]
     objcode = data.canonical_objcode(segments[0]) if segments else None
 
-    emulator.counters.api_call(objcode)
-    intercepted = emulator.faults.intercept(API)
+    backend.counters.api_call(objcode)
+    intercepted = backend.faults.intercept(API)
     if intercepted is not None:
-        emulator.counters.fault(API)
+        backend.counters.fault(API)
         return intercepted[1]
     authorization = request.header("authorization") or ""
     if authorization[:7].lower() == "bearer ":
         access_token = authorization[7:].strip()
-        user, refusal = _gateway(emulator, request, access_token)
+        user, refusal = _gateway(backend, request, access_token)
     else:
         # Otherwise only the SessionID header authenticates. Workfront also reads a sessionID
         # parameter, but its docs say never to put the session in a URL, so a client that
         # does should fail here.
         access_token = request.header("sessionid") or ""
-        user = emulator.store.session_user(access_token)
+        user = backend.store.sessions.session_user(access_token)
         refusal = api_error(401, data.AUTHENTICATION_EXCEPTION, data.NOT_LOGGED_IN)
     if user is None:
-        emulator.counters.add("unauthenticated_api_calls")
+        backend.counters.add("unauthenticated_api_calls")
         return refusal
     try:
         if segments == ["logout"]:
-            emulator.store.end_session(access_token)
-            emulator.counters.add("logouts")
+            backend.store.sessions.end(access_token)
+            backend.counters.add("logouts")
             return json_response(200, {"data": {"success": True}})
-        return json_response(200, {"data": _read(emulator, method, segments, params, user.id)})
+        return json_response(200, {"data": _read(backend, method, segments, params, user.id)})
     except APIError as err:
-        return api_error(err.status, err.error_class, err.message)
+        return api_error(err.status, err.kind, err.message)
 
 
 def _gateway(
-    emulator: WorkfrontEmulator, request: Request, access_token: str
+    backend: Backend, request: Request, access_token: str
 ) -> tuple[EmulatedUser | None, Response]:
     """The user of an IMS Bearer token, or ``None`` and the gateway's refusal.
 
     The API key must be a registered IMS client id, the token a live IMS access token, and the
     org id header the org of that client, checked in that order.
     """
-    client = emulator.store.client(request.header("x-api-key") or "", IMS)
-    info = emulator.store.bearer(access_token) if client is not None else None
+    client = backend.store.directory.client(request.header("x-api-key") or "", PROVIDER_ADOBE_IMS)
+    info = backend.store.sessions.bearer(access_token) if client is not None else None
     if client is None:
         refused = INVALID_API_KEY
     elif info is None:
@@ -88,15 +88,15 @@ def _gateway(
     elif request.header("x-gw-ims-org-id") != client.org_id:
         refused = WRONG_ORG
     else:
-        emulator.counters.add("ims_api_calls")
+        backend.counters.add("ims_api_calls")
         return info.user, Response(200)
     status, code, message = refused
-    emulator.counters.gateway_error(code)
+    backend.counters.gateway_error(code)
     return None, gateway_error(status, code, message)
 
 
 def _read(
-    emulator: WorkfrontEmulator,
+    backend: Backend,
     method: str,
     segments: list[str],
     params: Mapping[str, Sequence[str]],
@@ -108,7 +108,7 @@ def _read(
         raise APIError(400, data.INVALID_PARAMETER_EXCEPTION, f"Unknown objCode {name!r}.")
     if method != "GET":
         raise APIError(501, data.UNSUPPORTED_EXCEPTION, f"The emulator does not emulate {method}.")
-    records, index = _records(emulator, objcode)
+    records, index = _records(backend, objcode)
     action = segments[1] if len(segments) == 2 else ""
     if action.lower() == "search":
         return data.search(records, objcode, params, user_id)
@@ -124,11 +124,9 @@ def _read(
     )
 
 
-def _records(
-    emulator: WorkfrontEmulator, objcode: str
-) -> tuple[Sequence[Record], Mapping[str, Record]]:
+def _records(backend: Backend, objcode: str) -> tuple[Sequence[Record], Mapping[str, Record]]:
     if objcode == "USER":
-        users = [data.user_record(user) for user in emulator.store.users()]
+        users = [data.user_record(user) for user in backend.store.directory.users()]
         return users, {row["ID"]: row for row in users}
-    dataset = emulator.dataset
+    dataset = backend.dataset
     return (dataset.projects if objcode == "PROJ" else dataset.tasks), dataset.by_id

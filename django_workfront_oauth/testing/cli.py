@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any, Protocol
 
+from .clients import parse_scopes
 from .emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -26,7 +27,6 @@ from .emulator import (
     DEFAULT_USERNAME,
     WorkfrontEmulator,
 )
-from .ims import parse_scopes
 
 DEFAULT_PORT = 8001
 
@@ -101,6 +101,19 @@ def add_arguments(
         "--refresh-inactivity-expiry", type=float, default=None, help="seconds unused"
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    parser.add_argument(
+        "--require-redirect-uri",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a code exchange must repeat the authorization's redirect_uri (RFC 6749 4.1.3); "
+        "with --no-require-redirect-uri one without it is accepted, a different one never",
+    )
+    parser.add_argument(
+        "--require-pkce",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="refuse an authorization request without a PKCE code_challenge",
+    )
     ims = parser.add_argument_group(
         "Adobe IMS", "the Developer Console credential (OAuth Web App), separate from the app above"
     )
@@ -135,6 +148,18 @@ def add_arguments(
         type=float,
         default=DEFAULT_IMS_REFRESH_LIFETIME.total_seconds(),
         help="seconds an IMS refresh token lives unused",
+    )
+    ims.add_argument(
+        "--ims-require-redirect-uri",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="--require-redirect-uri for the IMS credential alone (default: as the legacy app)",
+    )
+    ims.add_argument(
+        "--ims-require-pkce",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="--require-pkce for the IMS credential alone (default: as the legacy app)",
     )
     parser.set_defaults(
         redirect_uris=None,
@@ -191,6 +216,11 @@ def emulator_from_options(options: Mapping[str, Any]) -> WorkfrontEmulator:
         ims_scopes_allowed=parse_scopes(options["ims_scopes"]),
         ims_expires_in=options["ims_expires_in"],
         ims_refresh_lifetime=options["ims_refresh_lifetime"],
+        # .get: a caller may build options by hand, without the strictness switches.
+        require_redirect_uri=options.get("require_redirect_uri", True),
+        require_pkce=options.get("require_pkce", False),
+        ims_require_redirect_uri=options.get("ims_require_redirect_uri"),
+        ims_require_pkce=options.get("ims_require_pkce"),
     )
 
 

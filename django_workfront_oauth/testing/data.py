@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .state import EmulatedUser, workfront_id
+from .clients import EmulatedUser
+from .common import Refusal, workfront_id
 
 Record = dict[str, Any]
 Params = Mapping[str, Sequence[str]]
@@ -30,30 +31,22 @@ MAX_LIMIT = 2000
 # Workfront names objects case-insensitively, with a short and a long spelling.
 OBJCODES = {"proj": "PROJ", "project": "PROJ", "task": "TASK", "user": "USER"}
 
+# Projects and tasks are both work items: the same default fields.
+_WORK_ITEM_FIELDS = (
+    "ID",
+    "name",
+    "objCode",
+    "percentComplete",
+    "plannedCompletionDate",
+    "plannedStartDate",
+    "priority",
+    "projectedCompletionDate",
+    "status",
+)
 # What a search returns without ``fields=``; ``fields`` adds to these, ``*`` asks for all.
 DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
-    "PROJ": (
-        "ID",
-        "name",
-        "objCode",
-        "percentComplete",
-        "plannedCompletionDate",
-        "plannedStartDate",
-        "priority",
-        "projectedCompletionDate",
-        "status",
-    ),
-    "TASK": (
-        "ID",
-        "name",
-        "objCode",
-        "percentComplete",
-        "plannedCompletionDate",
-        "plannedStartDate",
-        "priority",
-        "projectedCompletionDate",
-        "status",
-    ),
+    "PROJ": _WORK_ITEM_FIELDS,
+    "TASK": _WORK_ITEM_FIELDS,
     "USER": ("ID", "name", "objCode", "emailAddr"),
 }
 EXTRA_FIELDS: dict[str, tuple[str, ...]] = {
@@ -72,14 +65,8 @@ _ZONE = timezone(timedelta(hours=-6))
 _EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=_ZONE)
 
 
-class APIError(Exception):
-    """An error the API returns as ``{"error": {"class": ..., "message": ...}}``."""
-
-    def __init__(self, status: int, error_class: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_class = error_class
-        self.message = message
+class APIError(Refusal):
+    """An error the API returns as ``{"error": {"class": <kind>, "message": ...}}``."""
 
 
 def format_workfront_date(value: datetime) -> str:

@@ -7,29 +7,34 @@ from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlencode
 
-from . import faults, ims
-from .data import Dataset, build_dataset
-from .faults import FaultPlan
-from .legacy import AUTHORIZE_PATH, TOKEN_PATH
-from .server import EmulatorHTTPServer
-from .state import (
-    IMS,
-    LEGACY,
-    ClientApp,
+from django_workfront_oauth.constants import (
+    DEFAULT_SCOPES,
+    LEGACY_AUTHORIZE_PATH,
+    LEGACY_TOKEN_PATH,
+    PROVIDER_ADOBE_IMS,
+)
+
+from .clients import ClientApp, EmulatedUser
+from .codes import AuthorizationRequest
+from .common import (
     Clock,
     Duration,
-    EmulatedUser,
-    GrantInfo,
-    GrantStore,
-    SessionInfo,
-    ims_subject,
+    Shared,
+    authorize_url,
     optional_seconds,
     to_seconds,
     workfront_id,
 )
-from .stats import Stats, StatsRecorder
+from .data import Dataset, build_dataset
+from .fault_knobs import FaultKnobs
+from .faults import FaultPlan
+from .grants import GrantInfo
+from .ims_credential import IMSCredential
+from .server import EmulatorHTTPServer
+from .sessions import SessionInfo
+from .state import GrantStore
+from .stats import StatsRecorder
 
 DEFAULT_CLIENT_ID = "emulator-client-id"
 DEFAULT_CLIENT_SECRET = "emulator-client-secret"  # noqa: S105 - a well-known fake
@@ -39,19 +44,23 @@ DEFAULT_API_VERSION = "v21.0"
 DEFAULT_IMS_CLIENT_ID = "emulator-ims-client-id"
 DEFAULT_IMS_CLIENT_SECRET = "emulator-ims-client-secret"  # noqa: S105 - a well-known fake
 DEFAULT_IMS_ORG_ID = "0123456789ABCDEF01234567@AdobeOrg"
-DEFAULT_IMS_SCOPES = ims.DEFAULT_SCOPES
+#: What the IMS credential may ask for by default: the app's default ``SCOPES``.
+DEFAULT_IMS_SCOPES = DEFAULT_SCOPES
 #: IMS access tokens last 24 hours (less a second), refresh tokens 14 days unused.
 DEFAULT_IMS_EXPIRES_IN = 86399
 DEFAULT_IMS_REFRESH_LIFETIME = timedelta(days=14)
 
 
-class WorkfrontEmulator:
+class WorkfrontEmulator(IMSCredential, FaultKnobs):
     """A local Workfront: the legacy OAuth2 app (login, consent, token endpoint) and an API subset,
     and Adobe IMS (authorize, token, revoke, userinfo) with the API accepting its tokens.
 
     Pure standard library and no Django, so it runs anywhere. Every knob is safe to turn from
     another thread while requests are being served. The ``ims_*`` arguments register the
-    Adobe Developer Console credential ("OAuth Web App"), separate from the legacy app.
+    Adobe Developer Console credential ("OAuth Web App"), separate from the legacy app; those
+    that default to ``None`` take the value of the legacy app's argument of the same name.
+    Both servers are as strict as RFC 6749 and RFC 7636 by default; ``require_redirect_uri``
+    and ``require_pkce`` make them more lenient or stricter.
     """
 
     def __init__(
@@ -90,6 +99,10 @@ class WorkfrontEmulator:
         ims_expires_in: int = DEFAULT_IMS_EXPIRES_IN,
         ims_refresh_lifetime: Duration | None = DEFAULT_IMS_REFRESH_LIFETIME,
         ims_latency: float | None = None,
+        require_redirect_uri: bool = True,
+        require_pkce: bool = False,
+        ims_require_redirect_uri: bool | None = None,
+        ims_require_pkce: bool | None = None,
     ) -> None:
         self.domain = domain
         self.lane = lane
@@ -102,12 +115,10 @@ class WorkfrontEmulator:
         self.clock = Clock(self._lock)
         self.counters = StatsRecorder(self._lock)
         self.store = GrantStore(
-            lock=self._lock,
-            clock=self.clock,
-            stats=self.counters,
+            Shared(self._lock, self.clock, self.counters),
             session_idle_timeout=to_seconds(session_idle_timeout),
         )
-        self.app = self.store.add_client(
+        self.app = self.store.directory.add_client(
             ClientApp(
                 client_id=client_id,
                 client_secret=client_secret,
@@ -119,9 +130,11 @@ class WorkfrontEmulator:
                 refresh_absolute_expiry=optional_seconds(refresh_absolute_expiry),
                 refresh_inactivity_expiry=optional_seconds(refresh_inactivity_expiry),
                 wid=workfront_id("customer", domain),
+                require_redirect_uri=require_redirect_uri,
+                require_pkce=require_pkce,
             )
         )
-        self.ims_app = self.store.add_client(
+        self.ims_app = self.store.directory.add_client(
             ClientApp(
                 client_id=ims_client_id,
                 client_secret=ims_client_secret,
@@ -131,16 +144,22 @@ class WorkfrontEmulator:
                 expires_in=int(ims_expires_in),
                 code_lifetime=to_seconds(code_lifetime),
                 refresh_inactivity_expiry=optional_seconds(ims_refresh_lifetime),
-                provider=IMS,
+                provider=PROVIDER_ADOBE_IMS,
                 scopes_allowed=tuple(ims_scopes_allowed),
                 org_id=ims_org_id,
+                require_redirect_uri=(
+                    require_redirect_uri
+                    if ims_require_redirect_uri is None
+                    else ims_require_redirect_uri
+                ),
+                require_pkce=require_pkce if ims_require_pkce is None else ims_require_pkce,
             )
         )
         self.default_user = self.add_user(
             username, password, name="Wendy Frontier" if username == DEFAULT_USERNAME else None
         )
         for user in users:
-            self.store.add_user(user)
+            self.store.directory.add_user(user)
         self.faults = FaultPlan(
             self._lock,
             self._stopping,
@@ -150,7 +169,7 @@ class WorkfrontEmulator:
             retry_after=retry_after,
             ims_latency=latency if ims_latency is None else ims_latency,
         )
-        owners = tuple(user.id for user in self.store.users())
+        owners = tuple(user.id for user in self.store.directory.users())
         self.dataset: Dataset = build_dataset(projects, tasks_per_project, owners)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -224,7 +243,7 @@ class WorkfrontEmulator:
     @property
     def token_url(self) -> str:
         """The token endpoint."""
-        return self.base_url + TOKEN_PATH
+        return self.base_url + LEGACY_TOKEN_PATH
 
     def api_url(self, version: str = DEFAULT_API_VERSION) -> str:
         """``<base_url>/attask/api/<version>``."""
@@ -237,46 +256,8 @@ class WorkfrontEmulator:
         params = {
             "client_id": self.client_id,
             "redirect_uri": redirect_uri or self.redirect_uris[0],
-            "response_type": "code",
         }
-        if state is not None:
-            params["state"] = state
-        params.update(extra)
-        return f"{self.base_url}{AUTHORIZE_PATH}?{urlencode(params)}"
-
-    @property
-    def ims_token_url(self) -> str:
-        """Adobe IMS's token endpoint (``/ims/token/v3``)."""
-        return self.base_url + ims.TOKEN_PATH
-
-    @property
-    def ims_revoke_url(self) -> str:
-        """Adobe IMS's revoke endpoint."""
-        return self.base_url + ims.REVOKE_PATH
-
-    @property
-    def ims_userinfo_url(self) -> str:
-        """Adobe IMS's userinfo endpoint."""
-        return self.base_url + ims.USERINFO_PATH
-
-    def ims_authorize_url(
-        self,
-        redirect_uri: str | None = None,
-        state: str | None = None,
-        scope: str | None = None,
-        **extra: str,
-    ) -> str:
-        """The IMS authorize URL (first IMS redirect URI, every allowed scope by default)."""
-        params = {
-            "client_id": self.ims_client_id,
-            "redirect_uri": redirect_uri or self.ims_redirect_uris[0],
-            "scope": ",".join(self.ims_scopes_allowed) if scope is None else scope,
-            "response_type": "code",
-        }
-        if state is not None:
-            params["state"] = state
-        params.update(extra)
-        return f"{self.base_url}{ims.AUTHORIZE_PATH}?{urlencode(params)}"
+        return authorize_url(self.base_url + LEGACY_AUTHORIZE_PATH, params, state, extra)
 
     # The OAuth2 app --------------------------------------------------------------------------
 
@@ -298,48 +279,7 @@ class WorkfrontEmulator:
 
     def add_redirect_uri(self, uri: str) -> None:
         """Register another redirect URI (e.g. ``live_server.url + "/workfront/callback/"``)."""
-        self.store.add_redirect_uri(self.client_id, uri)
-
-    # The Adobe IMS credential ------------------------------------------------------------------
-
-    @property
-    def ims_client_id(self) -> str:
-        """The IMS credential's client id (also the ``x-api-key`` the API wants)."""
-        return self.ims_app.client_id
-
-    @property
-    def ims_client_secret(self) -> str:
-        """The IMS credential's client secret."""
-        return self.ims_app.client_secret
-
-    @property
-    def ims_org_id(self) -> str:
-        """The Adobe org id the API wants as ``x-gw-ims-org-id``."""
-        return self.ims_app.org_id
-
-    @property
-    def ims_redirect_uris(self) -> list[str]:
-        """The IMS credential's redirect URIs (a copy)."""
-        with self._lock:
-            return list(self.ims_app.redirect_uris)
-
-    @property
-    def ims_scopes_allowed(self) -> tuple[str, ...]:
-        """The scopes the IMS credential may ask for."""
-        return self.ims_app.scopes_allowed
-
-    @property
-    def ims_expires_in(self) -> int:
-        """``expires_in`` of IMS token responses, and the access tokens' lifetime, in seconds."""
-        return self.ims_app.expires_in
-
-    def add_ims_redirect_uri(self, uri: str) -> None:
-        """Register another IMS redirect URI (HTTPS, or ``http://`` on loopback only)."""
-        self.store.add_redirect_uri(self.ims_client_id, uri, IMS)
-
-    def ims_user_id(self, username: str | None = None) -> str:
-        """A user's Adobe IMS id, the ``sub`` of userinfo (the default user without one)."""
-        return ims_subject(self.user(username))
+        self.store.directory.add_redirect_uri(self.client_id, uri)
 
     # Users -----------------------------------------------------------------------------------
 
@@ -370,11 +310,11 @@ class WorkfrontEmulator:
             name=name or username.replace(".", " ").title(),
             email_addr=email_addr or f"{username}@{self.domain}.example.com",
         )
-        return self.store.add_user(user)
+        return self.store.directory.add_user(user)
 
     def user(self, username: str | None = None) -> EmulatedUser:
         """A user by username (the default user without one)."""
-        return self.store.user(username or self.username)
+        return self.store.directory.user(username or self.username)
 
     # Grants, sessions and time ---------------------------------------------------------------
 
@@ -382,13 +322,25 @@ class WorkfrontEmulator:
         """Move the emulator's clock forward instead of sleeping."""
         self.clock.advance(seconds)
 
-    def issue_code(self, username: str | None = None, redirect_uri: str | None = None) -> str:
-        """An authorization code as if the user had logged in and clicked Allow."""
-        return self.store.issue_code(
+    def issue_code(
+        self,
+        username: str | None = None,
+        redirect_uri: str | None = None,
+        *,
+        code_challenge: str | None = None,
+        code_challenge_method: str | None = None,
+    ) -> str:
+        """An authorization code as if the user had logged in and clicked Allow.
+
+        A PKCE challenge binds it as the authorization request's would.
+        """
+        request = AuthorizationRequest(
             client_id=self.client_id,
             redirect_uri=redirect_uri or self.redirect_uris[0],
-            username=self.user(username).username,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
         )
+        return self.store.codes.issue_code(request, self.user(username).username)
 
     def issue_tokens(self, username: str | None = None) -> dict[str, Any]:
         """A token response for a new grant, skipping the browser (for setting up tests)."""
@@ -396,112 +348,18 @@ class WorkfrontEmulator:
         uri = self.redirect_uris[0] if self.redirect_uris else ""
         return self.store.create_grant(self.app, user.username, uri).as_legacy_response()
 
-    def ims_issue_code(
-        self,
-        username: str | None = None,
-        redirect_uri: str | None = None,
-        scopes: Iterable[str] | None = None,
-    ) -> str:
-        """An IMS authorization code as if the user had clicked Allow (all allowed scopes)."""
-        return self.store.issue_code(
-            client_id=self.ims_client_id,
-            redirect_uri=redirect_uri or self.ims_redirect_uris[0],
-            username=self.user(username).username,
-            provider=IMS,
-            scopes=self._ims_scopes(scopes),
-        )
-
-    def ims_issue_tokens(
-        self, username: str | None = None, scopes: Iterable[str] | None = None
-    ) -> dict[str, Any]:
-        """An IMS token response for a new grant (all allowed scopes by default)."""
-        user = self.user(username)
-        uri = self.ims_redirect_uris[0] if self.ims_redirect_uris else ""
-        tokens = self.store.create_grant(self.ims_app, user.username, uri, self._ims_scopes(scopes))
-        return ims.token_response(self, self.ims_app, tokens)
-
-    def _ims_scopes(self, scopes: Iterable[str] | None) -> tuple[str, ...]:
-        chosen = self.ims_scopes_allowed if scopes is None else tuple(scopes)
-        unknown = [scope for scope in chosen if scope not in self.ims_scopes_allowed]
-        if unknown:
-            raise ValueError(f"scopes not allowed for the IMS credential: {unknown}")
-        return chosen
-
     def active_grants(self, username: str | None = None) -> list[GrantInfo]:
         """Snapshots of the live grants (of one user, or everyone's)."""
-        return self.store.active_grants(username)
+        return self.store.grants.active(username)
 
     def active_sessions(self, username: str | None = None) -> list[SessionInfo]:
         """Snapshots of the live sessions (access tokens)."""
-        return self.store.active_sessions(username)
+        return self.store.sessions.active(username)
 
     def expire_sessions(self, username: str | None = None) -> int:
         """End live sessions as if they had idled out; refresh tokens keep working."""
-        return self.store.expire_sessions(username)
+        return self.store.sessions.expire(username)
 
     def revoke_user(self, username: str) -> int:
         """End every grant of the user (refresh tokens and sessions); the number ended."""
-        return self.store.revoke_user(username)
-
-    # Faults, latency, counters ---------------------------------------------------------------
-
-    def inject_token_fault(
-        self,
-        kind: str,
-        count: int = 1,
-        *,
-        grant_type: str | None = None,
-        provider: str | None = None,
-    ) -> None:
-        """Answer the next ``count`` token requests (of ``grant_type`` only) with a fault.
-
-        ``provider="workfront"`` or ``"adobe_ims"`` limits it to one token endpoint; by
-        default it is served by whichever token endpoint is asked first.
-        """
-        if provider not in (None, LEGACY, IMS):
-            raise ValueError(f"unknown provider {provider!r}; use 'workfront' or 'adobe_ims'")
-        self.faults.inject(faults.TOKEN, kind, count, grant_type, provider)
-
-    def inject_api_fault(self, kind: str, count: int = 1) -> None:
-        """Answer the next ``count`` API requests with a fault."""
-        self.faults.inject(faults.API, kind, count)
-
-    def clear_faults(self) -> None:
-        """Drop every fault not served yet."""
-        self.faults.clear()
-
-    @property
-    def token_latency(self) -> float:
-        """Seconds added before every token response."""
-        return self.faults.latency(faults.TOKEN)
-
-    @token_latency.setter
-    def token_latency(self, seconds: float) -> None:
-        self.faults.set_latency(faults.TOKEN, seconds)
-
-    @property
-    def api_latency(self) -> float:
-        """Seconds added before every API response."""
-        return self.faults.latency(faults.API)
-
-    @api_latency.setter
-    def api_latency(self, seconds: float) -> None:
-        self.faults.set_latency(faults.API, seconds)
-
-    @property
-    def ims_latency(self) -> float:
-        """Seconds added before every IMS token, revoke and userinfo response."""
-        return self.faults.latency(faults.IMS)
-
-    @ims_latency.setter
-    def ims_latency(self, seconds: float) -> None:
-        self.faults.set_latency(faults.IMS, seconds)
-
-    @property
-    def stats(self) -> Stats:
-        """A snapshot of the counters."""
-        return self.counters.snapshot()
-
-    def reset_stats(self) -> None:
-        """Zero every counter."""
-        self.counters.reset()
+        return self.store.grants.revoke_user(username)

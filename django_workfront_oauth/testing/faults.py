@@ -10,6 +10,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT
+
 from .data import AUTHENTICATION_EXCEPTION, INVALID_PARAMETER_EXCEPTION, NOT_LOGGED_IN
 from .messages import Response, api_error, html_response, json_response, token_error
 
@@ -19,7 +21,7 @@ API = "api"
 #: queue on ``TOKEN`` with the target ``"adobe_ims"``.
 IMS = "ims"
 #: What a token fault may target.
-TARGETS = (None, "workfront", "adobe_ims")
+TARGETS = (None, PROVIDER_WORKFRONT, PROVIDER_ADOBE_IMS)
 
 #: Fault kinds both endpoints know.
 COMMON_FAULTS = frozenset({"500", "503", "429", "timeout", "malformed"})
@@ -108,7 +110,7 @@ class FaultPlan:
                 queue.clear()
 
     def take(
-        self, channel: str, grant_type: str | None = None, target: str = "workfront"
+        self, channel: str, grant_type: str | None = None, target: str = PROVIDER_WORKFRONT
     ) -> str | None:
         """Consume the first queued fault that applies to this request, if any."""
         with self._lock:

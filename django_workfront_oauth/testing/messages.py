@@ -13,6 +13,8 @@ Query = dict[str, list[str]]
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
+#: The headers of every token response (RFC 6749 5.1): tokens must not be cached.
+NO_STORE: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 
 LOGIN_PATH = "/integrations/oauth2/login"
 CONSENT_PATH = "/integrations/oauth2/consent"
+
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; background: #f4f5f7; margin: 0; }
@@ -87,21 +89,16 @@ def consent_page(
     )
 
 
-def index_page(domain: str, lane: str, username: str) -> str:
-    """What ``/`` shows: what this server is and how to log in."""
+def index_page(domain: str, lane: str, username: str, endpoints: Iterable[str]) -> str:
+    """What ``/`` shows: what this server is, how to log in and what it serves."""
     return _page(
         "Workfront emulator",
         f"<p>Emulating <code>{escape(domain)}.{escape(lane)}.workfront.com</code> and Adobe"
         " IMS.</p>"
         f"<p>Log in as <code>{escape(username)}</code>.</p>"
-        "<ul><li><code>GET /integrations/oauth2/authorize</code></li>"
-        "<li><code>POST /integrations/oauth2/api/v1/token</code></li>"
-        "<li><code>GET /ims/authorize/v2</code></li>"
-        "<li><code>POST /ims/token/v3</code></li>"
-        "<li><code>POST /ims/revoke</code></li>"
-        "<li><code>GET /ims/userinfo/v2</code></li>"
-        "<li><code>/attask/api/&lt;version&gt;/&lt;objCode&gt;/search|count|&lt;ID&gt;</code>"
-        "</li><li><code>GET /attask/api/&lt;version&gt;/logout</code></li></ul>",
+        "<ul>"
+        + "".join(f"<li><code>{escape(endpoint)}</code></li>" for endpoint in endpoints)
+        + "</ul>",
     )
 
 

@@ -7,10 +7,12 @@ time and adds nothing but a marker and three fixtures.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT
 
 if TYPE_CHECKING:
     from .emulator import WorkfrontEmulator
@@ -64,12 +66,8 @@ def workfront_settings(workfront_emulator: WorkfrontEmulator, settings: Any) -> 
     # A loopback host cannot be parsed for domain and lane, so say what the callback carries.
     settings.WORKFRONT_OAUTH_DOMAIN = workfront_emulator.domain
     settings.WORKFRONT_OAUTH_LANE = workfront_emulator.lane
-    settings.WORKFRONT_OAUTH_PROVIDER = "workfront"
-    for path in _callback_paths():
-        workfront_emulator.add_redirect_uri(f"http://testserver{path}")
-    redirect_uri = getattr(settings, "WORKFRONT_OAUTH_REDIRECT_URI", "")
-    if redirect_uri:
-        workfront_emulator.add_redirect_uri(redirect_uri)
+    settings.WORKFRONT_OAUTH_PROVIDER = PROVIDER_WORKFRONT
+    _register_test_callbacks(workfront_emulator.add_redirect_uri, settings)
     return workfront_emulator
 
 
@@ -84,18 +82,23 @@ def workfront_ims_settings(
     pytest-django's ``settings`` fixture. Registers ``http://testserver<callback path>`` and a
     configured ``WORKFRONT_OAUTH_REDIRECT_URI`` as IMS redirect URIs.
     """
-    settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"
+    settings.WORKFRONT_OAUTH_PROVIDER = PROVIDER_ADOBE_IMS
     settings.WORKFRONT_OAUTH_HOST = workfront_emulator.base_url
     settings.WORKFRONT_OAUTH_IMS_HOST = workfront_emulator.base_url
     settings.WORKFRONT_OAUTH_IMS_ORG_ID = workfront_emulator.ims_org_id
     settings.WORKFRONT_OAUTH_CLIENT_ID = workfront_emulator.ims_client_id
     settings.WORKFRONT_OAUTH_CLIENT_SECRET = workfront_emulator.ims_client_secret
+    _register_test_callbacks(workfront_emulator.add_ims_redirect_uri, settings)
+    return workfront_emulator
+
+
+def _register_test_callbacks(register: Callable[[str], None], settings: Any) -> None:
+    """Register what Django's test client calls back on, and a configured REDIRECT_URI."""
     for path in _callback_paths():
-        workfront_emulator.add_ims_redirect_uri(f"http://testserver{path}")
+        register(f"http://testserver{path}")
     redirect_uri = getattr(settings, "WORKFRONT_OAUTH_REDIRECT_URI", "")
     if redirect_uri:
-        workfront_emulator.add_ims_redirect_uri(redirect_uri)
-    return workfront_emulator
+        register(redirect_uri)
 
 
 def _callback_paths() -> list[str]:

@@ -177,8 +177,15 @@ def ims_token(
     return requests.post(emu.ims_token_url, data=data, timeout=TIMEOUT)
 
 
-def ims_exchange(emu: WorkfrontEmulator, code: str, **extra: str) -> requests.Response:
-    return ims_token(emu, {"grant_type": "authorization_code", "code": code, **extra})
+def ims_exchange(
+    emu: WorkfrontEmulator, code: str, redirect_uri: str | None = IMS_REDIRECT_URI, **extra: str
+) -> requests.Response:
+    """A code exchange at IMS, repeating ``redirect_uri`` as RFC 6749 4.1.3 wants (``None``
+    leaves it out)."""
+    body = {"grant_type": "authorization_code", "code": code, **extra}
+    if redirect_uri is not None:
+        body["redirect_uri"] = redirect_uri
+    return ims_token(emu, body)
 
 
 def ims_refresh(emu: WorkfrontEmulator, refresh_token: str) -> requests.Response:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from django_workfront_oauth import services
+from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
 from tests.emulator.helpers import connect_through
@@ -60,15 +61,15 @@ def test_connect_call_refresh_replay_and_disconnect(
     assert (connection.provider, connection.workfront_user_id) == (provider, emu.user().id)
     assert counts(emu, provider) == (1, 0, 0)
 
-    assert connection.client().count("PROJ") == 25
-    assert [row["ID"] for row in connection.client().search("PROJ", limit=3)] == sorted(
+    assert WorkfrontClient(connection).count("PROJ") == 25
+    assert [row["ID"] for row in WorkfrontClient(connection).search("PROJ", limit=3)] == sorted(
         project["ID"] for project in emu.dataset.projects
     )[:3]
 
     services.refresh_connection(connection, force=True)
     services.refresh_connection(connection, force=True)  # the rotated token was stored
     assert counts(emu, provider) == (1, 2, 0)
-    assert connection.client().count("PROJ") == 25
+    assert WorkfrontClient(connection).count("PROJ") == 25
 
     # Replaying the callback URL is refused before any token request.
     token_requests = sum(counts(emu, provider)[:2])

@@ -345,6 +345,7 @@ def test_the_cli_registers_the_ims_credential(
         data={
             "grant_type": "authorization_code",
             "code": query_of(answer.headers["Location"])["code"],
+            "redirect_uri": OTHER_REDIRECT_URI,
         },
         auth=("ims-cli-id", "ims-cli-secret"),
         timeout=5,
@@ -437,3 +438,51 @@ def test_the_management_command_takes_ims_defaults_from_adobe_ims_settings(
 def test_the_management_command_needs_a_redirect_uri() -> None:
     with pytest.raises(CommandError, match="--ims-redirect-uri"):
         call_command("workfront_emulator", "--port=0", "--quiet")
+
+
+@pytest.mark.parametrize(
+    ("argv", "legacy", "ims"),
+    [
+        ([], (True, False), (True, False)),
+        (["--no-require-redirect-uri", "--require-pkce"], (False, True), (False, True)),
+        (["--ims-require-pkce", "--no-ims-require-redirect-uri"], (True, False), (False, True)),
+        (
+            ["--require-pkce", "--no-ims-require-pkce", "--no-require-redirect-uri"],
+            (False, True),
+            (False, False),
+        ),
+    ],
+)
+def test_the_strictness_switches(
+    argv: list[str], legacy: tuple[bool, bool], ims: tuple[bool, bool]
+) -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+
+    emulator = cli.emulator_from_options(vars(parser.parse_args(["--redirect-uri=x", *argv])))
+
+    assert (emulator.app.require_redirect_uri, emulator.app.require_pkce) == legacy
+    assert (emulator.ims_app.require_redirect_uri, emulator.ims_app.require_pkce) == ims
+
+
+def test_the_management_command_takes_the_strictness_switches() -> None:
+    parser = Command().create_parser("manage.py", "workfront_emulator")
+
+    options = vars(parser.parse_args(["--no-require-redirect-uri", "--ims-require-pkce"]))
+    emulator = cli.emulator_from_options({**options, "redirect_uris": [REDIRECT_URI]})
+
+    assert not emulator.app.require_redirect_uri
+    assert emulator.ims_app.require_pkce and not emulator.app.require_pkce
+
+
+def test_options_built_by_hand_keep_the_strict_defaults() -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    options = vars(parser.parse_args(["--redirect-uri=x"]))
+    for switch in ("require_redirect_uri", "require_pkce", "ims_require_redirect_uri"):
+        del options[switch]
+
+    emulator = cli.emulator_from_options(options)
+
+    assert emulator.app.require_redirect_uri and emulator.ims_app.require_redirect_uri
+    assert not emulator.app.require_pkce

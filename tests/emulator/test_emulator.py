@@ -244,7 +244,7 @@ def test_an_endpoint_crash_is_a_500_and_the_server_keeps_going(
     def boom(*args: object) -> None:
         raise RuntimeError("emulator bug")
 
-    monkeypatch.setattr(emu.store, "session_user", boom)
+    monkeypatch.setattr(emu.store.sessions, "session_user", boom)
 
     assert api_get(emu, "PROJ/count", "x").status_code == 500
     assert requests.get(emu.base_url, timeout=5).status_code == 200

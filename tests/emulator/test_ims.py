@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import requests
 
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS
 from django_workfront_oauth.testing import WorkfrontEmulator
-from django_workfront_oauth.testing.state import IMS, ClientApp
+from django_workfront_oauth.testing.clients import ClientApp
 from tests.emulator.helpers import (
     IMS_LOOPBACK_REDIRECT_URI,
     IMS_REDIRECT_URI,
@@ -192,7 +193,12 @@ def test_deny_sends_access_denied(emu: WorkfrontEmulator, ims: IMSBrowser) -> No
 def test_a_code_is_exchanged_with_either_client_authentication(
     emu: WorkfrontEmulator, ims: IMSBrowser, style: str
 ) -> None:
-    response = ims_token(emu, {"grant_type": "authorization_code", "code": ims.code()}, style=style)
+    body = {
+        "grant_type": "authorization_code",
+        "code": ims.code(),
+        "redirect_uri": IMS_REDIRECT_URI,
+    }
+    response = ims_token(emu, body, style=style)
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -279,7 +285,9 @@ def test_a_code_is_short_lived(emu: WorkfrontEmulator, ims: IMSBrowser) -> None:
 
 
 def test_a_code_is_bound_to_its_client(emu: WorkfrontEmulator, ims: IMSBrowser) -> None:
-    emu.store.add_client(ClientApp("ims-other", "other-secret", [IMS_REDIRECT_URI], provider=IMS))
+    emu.store.directory.add_client(
+        ClientApp("ims-other", "other-secret", [IMS_REDIRECT_URI], provider=PROVIDER_ADOBE_IMS)
+    )
     code = ims.code()
     body = {"grant_type": "authorization_code", "code": code}
 
@@ -511,7 +519,9 @@ def test_revoking_an_unknown_or_dead_token_is_fine(emu: WorkfrontEmulator, grant
 
 
 def test_a_token_of_another_client_is_not_revoked(emu: WorkfrontEmulator, grant: dict) -> None:
-    emu.store.add_client(ClientApp("ims-other", "other-secret", provider=IMS))
+    emu.store.directory.add_client(
+        ClientApp("ims-other", "other-secret", provider=PROVIDER_ADOBE_IMS)
+    )
 
     response = _revoke(emu, grant["refresh_token"], auth=("ims-other", "other-secret"))
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_workfront_oauth import services
+from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.exceptions import ReauthorizationRequired, WorkfrontAPIError
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
@@ -65,7 +66,7 @@ def test_connect_call_refresh_and_disconnect(
     assert stats["ims_userinfo_calls"] == 1
     assert stats["ims_api_calls"] == 1  # USER/search?ID=$$USER.ID
 
-    assert connection.client().count("PROJ") == 40
+    assert WorkfrontClient(connection).count("PROJ") == 40
     assert emu.stats["ims_api_calls"] == 2
     assert emu.stats["gateway_errors"] == {}
 
@@ -75,7 +76,7 @@ def test_connect_call_refresh_and_disconnect(
     assert emu.stats["ims_successful_refreshes"] == 1
     (grant,) = emu.active_grants()
     assert grant.refresh_token == refreshed.refresh_token
-    assert refreshed.client().count("PROJ") == 40
+    assert WorkfrontClient(refreshed).count("PROJ") == 40
 
     response = site_client.post(reverse("workfront_oauth:disconnect", args=[connection.pk]))
 
@@ -95,7 +96,7 @@ def test_an_access_token_the_gateway_refuses_is_refreshed_once(
     # A day later by the emulator's clock: the site still believes its token fresh.
     emu.advance(86400)
 
-    assert connection.client().count("PROJ") == 40
+    assert WorkfrontClient(connection).count("PROJ") == 40
 
     assert emu.stats["gateway_errors"] == {"401013": 1}
     assert emu.stats["ims_successful_refreshes"] == 1
@@ -113,7 +114,7 @@ def test_a_wrong_org_id_is_a_configuration_error_not_a_refresh(
     settings.WORKFRONT_OAUTH_IMS_ORG_ID = "SOMEONE-ELSE@AdobeOrg"
 
     with pytest.raises(WorkfrontAPIError, match="IMS_ORG_ID") as info:
-        connection.client().count("PROJ")
+        WorkfrontClient(connection).count("PROJ")
 
     assert info.value.status == 403
     assert emu.stats["ims_successful_refreshes"] == 0
@@ -142,7 +143,7 @@ def _connect_without_offline_access(
     connect(site_client, emu)
     connection = WorkfrontConnection.objects.get(user=user)
     assert connection.refresh_token == ""
-    assert connection.client().count("PROJ") == 40
+    assert WorkfrontClient(connection).count("PROJ") == 40
     return connection
 
 
@@ -162,7 +163,7 @@ def test_without_offline_access_the_connection_lasts_one_token(
     connection.refresh_from_db()
 
     with pytest.raises(ReauthorizationRequired):
-        connection.client().count("PROJ")
+        WorkfrontClient(connection).count("PROJ")
 
     connection.refresh_from_db()
     assert connection.status == WorkfrontConnection.Status.REAUTH_REQUIRED
@@ -181,7 +182,7 @@ def test_without_offline_access_a_token_the_gateway_refuses_needs_reconnecting(
     emu.advance(86400)
 
     with pytest.raises(ReauthorizationRequired):
-        connection.client().count("PROJ")
+        WorkfrontClient(connection).count("PROJ")
 
     connection.refresh_from_db()
     assert connection.status == WorkfrontConnection.Status.REAUTH_REQUIRED
@@ -204,7 +205,7 @@ def test_moving_from_the_legacy_app_to_ims(
     )
     before = WorkfrontConnection.objects.get(user=user)
     assert before.provider == "workfront"
-    assert before.client().count("PROJ") == 40
+    assert WorkfrontClient(before).count("PROJ") == 40
 
     settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"
     settings.WORKFRONT_OAUTH_IMS_HOST = emu.base_url
@@ -216,7 +217,7 @@ def test_moving_from_the_legacy_app_to_ims(
 
     after = WorkfrontConnection.objects.get(user=user)
     assert after.provider == "adobe_ims"
-    assert after.client().count("PROJ") == 40
+    assert WorkfrontClient(after).count("PROJ") == 40
     assert after.pk == before.pk  # one connection per user and instance
     assert [grant.provider for grant in emu.active_grants()].count("adobe_ims") == 1
     assert emu.stats["ims_api_calls"] == 2  # identity, then the count: Bearer, not SessionID

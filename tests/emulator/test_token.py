@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from django_workfront_oauth.testing import WorkfrontEmulator
-from django_workfront_oauth.testing.state import ClientApp
+from django_workfront_oauth.testing.clients import ClientApp
 from tests.emulator.helpers import (
     OTHER_REDIRECT_URI,
     REDIRECT_URI,
@@ -130,7 +130,7 @@ def test_a_code_is_bound_to_its_redirect_uri(emu: WorkfrontEmulator, browser: Br
 
 
 def test_a_code_is_bound_to_its_client(emu: WorkfrontEmulator) -> None:
-    emu.store.add_client(ClientApp("cid2", "secret2", [REDIRECT_URI]))
+    emu.store.directory.add_client(ClientApp("cid2", "secret2", [REDIRECT_URI]))
     code = emu.issue_code()
     body = {"code": code, "grant_type": "authorization_code", "redirect_uri": REDIRECT_URI}
 
@@ -144,7 +144,7 @@ def test_a_code_is_bound_to_its_client(emu: WorkfrontEmulator) -> None:
     ("kwargs", "status", "error_type"),
     [
         ({"json": {"grant_type": "password"}}, 400, "UNSUPPORTED_GRANT_TYPE"),
-        ({"json": {}}, 400, "UNSUPPORTED_GRANT_TYPE"),
+        ({"json": {}}, 400, "INVALID_REQUEST"),  # no grant_type
         ({"json": [1, 2]}, 400, "INVALID_REQUEST"),
         (
             {"data": "{not json", "headers": {"Content-Type": "application/json"}},

@@ -24,7 +24,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django_workfront_oauth.client import WorkfrontClient
 from tests.integration.helpers import Barrier, token_digest
 
 
@@ -47,6 +46,7 @@ def main(argv: list[str]) -> int:
     from django.db import connection, transaction
 
     from django_workfront_oauth import services
+    from django_workfront_oauth.client import WorkfrontClient
     from django_workfront_oauth.exceptions import WorkfrontOAuthError
     from django_workfront_oauth.models import WorkfrontConnection
     from django_workfront_oauth.signals import tokens_refreshed

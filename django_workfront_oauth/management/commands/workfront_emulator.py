@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS
 from django_workfront_oauth.testing import cli
 
 
@@ -37,7 +38,8 @@ class Command(BaseCommand):
             "domain": _setting("DOMAIN"),
             "lane": _setting("LANE"),
         }
-        if _setting("PROVIDER") == "adobe_ims":
+        # Unset means the default provider, Adobe IMS.
+        if (_setting("PROVIDER") or PROVIDER_ADOBE_IMS) == PROVIDER_ADOBE_IMS:
             defaults.update(
                 ims_client_id=_setting("CLIENT_ID"),
                 ims_client_secret=_setting("CLIENT_SECRET"),
