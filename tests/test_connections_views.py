@@ -78,11 +78,14 @@ def test_connections_reauth_required_offers_reconnect_and_says_why(
     user_client: Client, make_connection: Any
 ) -> None:
     make_connection(
-        status=WorkfrontConnection.Status.REAUTH_REQUIRED, last_error="refresh token refused"
+        status=WorkfrontConnection.Status.REAUTH_REQUIRED,
+        last_error="Required by site admin 'root' through the admin action 'Require reconnection'.",
     )
     response = user_client.get(reverse("workfront_oauth:connections"))
     assert "Reconnection required" in response.content.decode()
-    assert "refresh token refused" in response.content.decode()
+    # A plain sentence for the user; the technical reason (an admin's name) stays in the admin.
+    assert "Workfront no longer accepts this connection" in response.content.decode()
+    assert "root" not in response.content.decode()
     assert "Reconnect" in response.content.decode()
     assert f'action="{reverse("workfront_oauth:authorize")}"' in response.content.decode()
 

@@ -148,3 +148,32 @@ def test_after_host_changes_a_legacy_refresh_sends_nothing_to_the_old_host(
     row = WorkfrontConnection.objects.get(pk=connection.pk)
     assert "now has HOST https://acme.my.workfront.com" in row.last_error
     assert row.status == WorkfrontConnection.Status.ACTIVE  # nothing lost: HOST can go back
+
+
+# -- a safe export instead of dumpdata -------------------------------------------------------------
+
+
+def test_workfront_export_writes_connections_without_their_tokens(
+    make_connection: Any, tmp_path: Any
+) -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_connection(access_token="SENTINEL-A-1", refresh_token="SENTINEL-R-1")
+    out = StringIO()
+    call_command("workfront_export", "--history", stdout=out)
+    text = out.getvalue()
+    assert "SENTINEL" not in text
+    (row,) = json.loads(text)
+    assert row["model"] == "django_workfront_oauth.workfrontconnection"
+    assert row["fields"]["workfront_user_id"] == "wf-user-1"
+    assert "access_token" not in row["fields"] and "refresh_token" not in row["fields"]
+    # dumpdata, for comparison, writes them decrypted: the reason this command exists.
+    dumped = StringIO()
+    call_command("dumpdata", "django_workfront_oauth.workfrontconnection", stdout=dumped)
+    assert "SENTINEL-A-1" in dumped.getvalue()
+    path = tmp_path / "export.json"
+    call_command("workfront_export", "--output", str(path))
+    assert "SENTINEL" not in path.read_text()
