@@ -762,6 +762,9 @@ def test_summary_counts_legacy_and_ims_connections_without_refresh_token(
     )
     content = changelist(admin_client).content.decode()
     assert re.search(r'data-summary="legacy">2</strong> connections are still on', content)
+    # and which path to take instead, and why
+    assert "No new legacy app can be created since 2026-11-01" in content
+    assert "OAuth Web App credential (PROVIDER adobe_ims)" in content
     assert re.search(r'data-summary="no-refresh-token">1</strong> Adobe IMS connection', content)
 
 

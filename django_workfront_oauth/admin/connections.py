@@ -20,6 +20,29 @@ from .history import RefreshLogInline
 __all__ = ["WorkfrontConnectionAdmin"]
 
 
+#: The change page's groups of fields (never a token column: token states only).
+_CONNECTION = ("user", "instance", "provider", "host", "domain", "lane", "redirect_uri")
+_WORKFRONT_USER = ("workfront_user_id", "workfront_user_name", "workfront_user_email")
+_TOKENS = (
+    "access_token_state",
+    "refresh_token_state",
+    "token_type",
+    "wid",
+    "access_token_expires_at",
+    "expiry_state",
+    "lifetime_outlook",
+)
+_HEALTH = (
+    "status",
+    "last_refreshed_at",
+    "last_error",
+    "consecutive_failures",
+    "next_refresh_attempt_at",
+    "created_at",
+    "updated_at",
+)
+
+
 @admin.register(WorkfrontConnection)
 class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ignore[type-arg]
     """Read-only metadata and service actions; connections are made through the OAuth flow."""
@@ -51,69 +74,13 @@ class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ig
     inlines = (RefreshLogInline,)
     exclude = TOKEN_FIELDS
     fieldsets = (
-        (
-            _("Connection"),
-            {"fields": ("user", "instance", "provider", "host", "domain", "lane", "redirect_uri")},
-        ),
-        (
-            _("Workfront user"),
-            {"fields": ("workfront_user_id", "workfront_user_name", "workfront_user_email")},
-        ),
-        (
-            _("Tokens"),
-            {
-                "fields": (
-                    "access_token_state",
-                    "refresh_token_state",
-                    "token_type",
-                    "wid",
-                    "access_token_expires_at",
-                    "expiry_state",
-                    "lifetime_outlook",
-                )
-            },
-        ),
-        (
-            _("Health"),
-            {
-                "fields": (
-                    "status",
-                    "last_refreshed_at",
-                    "last_error",
-                    "consecutive_failures",
-                    "next_refresh_attempt_at",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-        ),
+        (_("Connection"), {"fields": _CONNECTION}),
+        (_("Workfront user"), {"fields": _WORKFRONT_USER}),
+        (_("Tokens"), {"fields": _TOKENS}),
+        (_("Health"), {"fields": _HEALTH}),
     )
-    readonly_fields = (
-        "user",
-        "instance",
-        "provider",
-        "host",
-        "domain",
-        "lane",
-        "redirect_uri",
-        "workfront_user_id",
-        "workfront_user_name",
-        "workfront_user_email",
-        "access_token_state",
-        "refresh_token_state",
-        "token_type",
-        "wid",
-        "access_token_expires_at",
-        "expiry_state",
-        "lifetime_outlook",
-        "status",
-        "last_refreshed_at",
-        "last_error",
-        "consecutive_failures",
-        "next_refresh_attempt_at",
-        "created_at",
-        "updated_at",
-    )
+    # Every field on the page is read-only: connections change only through the services.
+    readonly_fields = _CONNECTION + _WORKFRONT_USER + _TOKENS + _HEALTH
 
     def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
         """Never a lookup on a token column, whoever asks (``?access_token__regex=…``)."""
