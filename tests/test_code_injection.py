@@ -180,3 +180,19 @@ def test_an_iss_on_the_callback_must_name_ims(ims_site: Any, flow: Any) -> None:
     response = flow.callback(state, domain=None, lane=None, iss="https://evil.example")
     assert response.status_code == 400
     assert ims_site.requests == []
+
+
+def test_authorize_logs_when_it_builds_an_http_ims_callback_off_loopback(
+    settings: Any, user_client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Behind a TLS proxy without SECURE_PROXY_SSL_HEADER the callback would be http://."""
+    settings.WORKFRONT_OAUTH_PROVIDER = "adobe_ims"
+    settings.WORKFRONT_OAUTH_IMS_ORG_ID = IMS_ORG_ID
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "app.example.com"]
+    caplog.clear()
+    user_client.post(reverse("workfront_oauth:authorize"), HTTP_HOST="app.example.com")
+    (record,) = [r for r in caplog.records if "Adobe IMS refuses" in r.getMessage()]
+    assert "SECURE_PROXY_SSL_HEADER" in record.getMessage()
+    caplog.clear()
+    user_client.post(reverse("workfront_oauth:authorize"), HTTP_HOST="127.0.0.1")
+    assert not [r for r in caplog.records if "Adobe IMS refuses" in r.getMessage()]
