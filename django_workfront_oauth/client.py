@@ -2,7 +2,8 @@
 
 While the access token is fresh an API call costs no SQL query: the connection in memory has
 everything. An expired token is refreshed first; a token Workfront refuses is refreshed once
-and the call retried once.
+and the call retried once. A user's connection is refreshed with its refresh token; the site's
+own Server-to-Server connection (:func:`service_client`) gets a new token instead.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import requests
 
 from .exceptions import WorkfrontAPIError, WorkfrontOAuthError, WorkfrontUnavailable
 from .http import retry_after_seconds, send
+from .models import ServiceConnection
 from .providers import OAuthProvider, get_provider, json_or_none, safe_code
 from .redact import scrubbed_traceback
-from .services import refresh_connection
+from .services import refresh_connection, renew_service_token, service_connection
 
 if TYPE_CHECKING:
     from .models import WorkfrontConnection
+
+__all__ = ["MAX_PAGE_SIZE", "MAX_URL_LENGTH", "WorkfrontClient", "service_client"]
 
 #: Workfront's largest page (``$$LIMIT``).
 MAX_PAGE_SIZE = 2000
@@ -37,7 +41,7 @@ class WorkfrontClient:
 
     def __init__(
         self,
-        connection: WorkfrontConnection,
+        connection: WorkfrontConnection | ServiceConnection,
         *,
         busy_retries: int = 2,
         max_retry_wait: float = 10.0,
@@ -86,12 +90,12 @@ class WorkfrontClient:
         """Call ``<base_url>/<path>`` and return the response's ``data``."""
         provider = self.provider
         if self.connection.is_expired():
-            refresh_connection(self.connection)
+            self._renew()
         used_token = self.connection.access_token
         response = self._send(provider, method, path, params, data)
         body = json_or_none(response)  # parsed once: a page can be a megabyte
         if provider.is_authentication_failure(response.status_code, body):
-            refresh_connection(self.connection, rejected_access_token=used_token)
+            self._renew(rejected_access_token=used_token)
             response = self._send(provider, method, path, params, data)
             body = json_or_none(response)
         return self._unwrap(provider, response, body)
@@ -166,6 +170,13 @@ class WorkfrontClient:
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    def _renew(self, rejected_access_token: str | None = None) -> None:
+        """A fresh token: refreshed for a user's connection, re-minted for the site's own."""
+        if isinstance(self.connection, ServiceConnection):
+            renew_service_token(self.connection, rejected_access_token=rejected_access_token)
+        else:
+            refresh_connection(self.connection, rejected_access_token=rejected_access_token)
+
     def _send(
         self,
         provider: OAuthProvider,
@@ -234,3 +245,14 @@ class WorkfrontClient:
         if not isinstance(body, Mapping) or "data" not in body:
             raise WorkfrontAPIError("Workfront's answer is not a JSON data object.", status=status)
         return body["data"]
+
+
+def service_client(instance: str, **options: Any) -> WorkfrontClient:
+    """A client for the site's own Workfront connection: an ``adobe_ims_s2s`` instance.
+
+    Usable from any process (web, Celery, a management command, a shell). The token is stored
+    encrypted and shared by every process; a new one is requested only when the stored one is
+    missing, due or refused, by exactly one process at a time. ``options`` go to
+    :class:`WorkfrontClient`. An instance of another provider raises ``ValueError``.
+    """
+    return WorkfrontClient(service_connection(instance), **options)

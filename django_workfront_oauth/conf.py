@@ -21,8 +21,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .constants import (
     DEFAULT_INSTANCE,
+    DEFAULT_S2S_SCOPES,
     DEFAULT_SCOPES,
     PROVIDER_ADOBE_IMS,
+    PROVIDER_ADOBE_IMS_S2S,
     PROVIDER_WORKFRONT,
     PROVIDERS,
     TOKEN_AUTH_METHODS,
@@ -35,6 +37,7 @@ __all__ = [
     "PREFIX",
     "PROVIDERS",
     "PROVIDER_ADOBE_IMS",
+    "PROVIDER_ADOBE_IMS_S2S",
     "PROVIDER_WORKFRONT",
     "TOKEN_AUTH_METHODS",
     "AppSettings",
@@ -55,7 +58,9 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     "PROVIDER": PROVIDER_ADOBE_IMS,
     "IMS_HOST": "https://ims-na1.adobelogin.com",
     "IMS_ORG_ID": "",
-    "SCOPES": ",".join(DEFAULT_SCOPES),
+    # None: the provider's own (DEFAULT_SCOPES for adobe_ims, DEFAULT_S2S_SCOPES for
+    # adobe_ims_s2s; the legacy app has no scopes).
+    "SCOPES": None,
     "REDIRECT_URI": "",
     "TOKEN_AUTH_METHOD": "client_secret_basic",
     # None: on for adobe_ims, off for workfront (its Web Application type documents no PKCE).
@@ -158,6 +163,11 @@ class InstanceSettings:
         return derive_domain_lane(self.host)
 
     @property
+    def is_server_to_server(self) -> bool:
+        """True for the site's own connection (``adobe_ims_s2s``): no user signs in."""
+        return self.provider == PROVIDER_ADOBE_IMS_S2S
+
+    @property
     def api_base_url(self) -> str:
         """``<host>/attask/api/<version>``."""
         return f"{self.host}/attask/api/{self.api_version}"
@@ -206,7 +216,9 @@ def _instance_settings(name: str, raw: Mapping[str, Any]) -> InstanceSettings:
         provider=provider,
         ims_host=normalise_host(str(raw["IMS_HOST"])),
         ims_org_id=str(raw["IMS_ORG_ID"]),
-        scopes=_typed(raw, "SCOPES", parse_scopes),
+        scopes=_default_scopes(provider)
+        if raw["SCOPES"] is None
+        else _typed(raw, "SCOPES", parse_scopes),
         redirect_uri=str(raw["REDIRECT_URI"] or ""),
         token_auth_method=str(raw["TOKEN_AUTH_METHOD"]),
         use_pkce=bool(use_pkce),
@@ -218,6 +230,12 @@ def _instance_settings(name: str, raw: Mapping[str, Any]) -> InstanceSettings:
         http_max_response_size=_typed(raw, "HTTP_MAX_RESPONSE_SIZE", _positive_int),
         success_url=str(raw["SUCCESS_URL"]),
     )
+
+
+def _default_scopes(provider: str) -> tuple[str, ...]:
+    if provider == PROVIDER_ADOBE_IMS_S2S:
+        return DEFAULT_S2S_SCOPES
+    return DEFAULT_SCOPES if provider == PROVIDER_ADOBE_IMS else ()
 
 
 def _positive_int(value: Any) -> int:

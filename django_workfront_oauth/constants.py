@@ -25,6 +25,7 @@ __all__ = [
     "PROVIDER_ADOBE_IMS_S2S",
     "PROVIDER_WORKFRONT",
     "TOKEN_AUTH_METHODS",
+    "USER_PROVIDERS",
 ]
 
 #: The name of the instance that the flat ``WORKFRONT_OAUTH_*`` settings describe.
@@ -36,7 +37,9 @@ PROVIDER_ADOBE_IMS = "adobe_ims"
 PROVIDER_ADOBE_IMS_S2S = "adobe_ims_s2s"
 #: Workfront's legacy OAuth2 app, which Adobe switches off on :data:`LEGACY_SHUTDOWN`.
 PROVIDER_WORKFRONT = "workfront"
-PROVIDERS = (PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT)
+PROVIDERS = (PROVIDER_ADOBE_IMS, PROVIDER_ADOBE_IMS_S2S, PROVIDER_WORKFRONT)
+#: The providers through which users sign in (the connect flow); the others serve the site.
+USER_PROVIDERS = (PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT)
 
 #: The day Adobe switches the legacy Workfront OAuth2 apps off, "no extension planned".
 LEGACY_SHUTDOWN = date(2027, 2, 1)
@@ -52,7 +55,9 @@ DEFAULT_SCOPES = (
     "additional_info.projectedProductContext",
     "workfront_api",
 )
-#: What a Server-to-Server credential with the Workfront API is given in Developer Console.
+#: What a Server-to-Server credential with the Workfront API asks for. [guess] Adobe documents
+#: no list for Workfront: these are the user scopes without the user-only ones (offline_access,
+#: the projected product context); the credential's page in Developer Console shows its own.
 DEFAULT_S2S_SCOPES = ("openid", "AdobeID", "read_organizations", "workfront_api")
 
 LEGACY_AUTHORIZE_PATH = "/integrations/oauth2/authorize"

@@ -24,7 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
-from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, app_settings
+from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, PROVIDER_ADOBE_IMS_S2S, app_settings
 from .exceptions import (
     InvalidCallback,
     ReauthorizationRequired,
@@ -92,7 +92,8 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
 def authorize(request: HttpRequest) -> HttpResponse:
     """Start the connect flow: remember it server-side, send the browser to Workfront."""
     instance = request.POST.get("instance") or DEFAULT_INSTANCE
-    if not app_settings.has_instance(instance):
+    if not app_settings.has_instance(instance) or _is_site_instance(instance):
+        # A Server-to-Server instance is the site's own connection: no user signs in to it.
         return _render(
             request,
             "django_workfront_oauth/callback_error.html",
@@ -102,6 +103,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
     next_url = safe_next_url(request, request.POST.get("next"))
     url = services.begin_authorization(request, instance_name=instance, next_url=next_url)
     return HttpResponseRedirect(url)
+
+
+def _is_site_instance(name: str) -> bool:
+    return bool(app_settings.raw_instance(name)["PROVIDER"] == PROVIDER_ADOBE_IMS_S2S)
 
 
 def _private_response(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -210,7 +215,11 @@ def connections(request: HttpRequest) -> HttpResponse:
     """The user's own connections, with connect, reconnect and disconnect buttons."""
     rows = WorkfrontConnection.objects.without_tokens().filter(user=request.user.pk)
     by_instance = {row.instance: row for row in rows}
-    configured = [app_settings.get_instance(name) for name in app_settings.instance_names()]
+    configured = [
+        app_settings.get_instance(name)
+        for name in app_settings.instance_names()
+        if not _is_site_instance(name)
+    ]
     # Where the legacy service's successor is configured, legacy connections get a way across.
     ims_by_host = {
         instance.host: instance.name

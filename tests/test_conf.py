@@ -9,7 +9,6 @@ import pytest
 from django.test import override_settings
 
 from django_workfront_oauth.conf import (
-    DEFAULT_SCOPES,
     app_settings,
     as_timedelta,
     derive_domain_lane,
@@ -34,7 +33,7 @@ def test_defaults_of_the_default_instance() -> None:
     assert instance.timeout_seconds == 10.0
     assert instance.success_url == "/"
     assert instance.redirect_uri == ""
-    assert instance.scopes == DEFAULT_SCOPES
+    assert instance.scopes == ()  # the legacy app has no scopes; IMS gets DEFAULT_SCOPES
     assert instance.ims_host == "https://ims-na1.adobelogin.com"
     assert instance.api_base_url == "https://acme.my.workfront.com/attask/api/v21.0"
 

@@ -52,7 +52,7 @@ def test_the_package_keeps_the_layers_contract() -> None:
     ("module", "upward_import"),
     [
         ("providers/base.py", "from ..services import refresh_connection"),
-        ("models.py", "from .services import refresh_connection"),
+        ("models/connection.py", "from ..services import refresh_connection"),
         ("services/refresh.py", "from ..client import WorkfrontClient"),
         ("conf.py", "from .models import WorkfrontConnection"),
     ],

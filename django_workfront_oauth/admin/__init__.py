@@ -9,7 +9,8 @@ never editable, searchable, sortable or filterable.
 can act on (digests and a flow's redirect target) and are managed by the connect flow alone.
 
 One module a concern: :mod:`.connections` (the connection list and page), :mod:`.actions`,
-:mod:`.filters`, :mod:`.history` (refresh attempts) and :mod:`.display` (what is shown).
+:mod:`.filters`, :mod:`.history` (refresh attempts), :mod:`.display` (what is shown) and
+:mod:`.service_connections` (the site's own Server-to-Server connections).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .connections import WorkfrontConnectionAdmin
 from .display import TOKEN_FIELDS, ConnectionSummary, connection_summary, token_state
 from .filters import ExpiryFilter, OutcomeFilter
 from .history import RefreshLogAdmin, RefreshLogInline
+from .service_connections import ServiceConnectionAdmin
 
 __all__ = [
     "TOKEN_FIELDS",
@@ -36,6 +38,7 @@ __all__ = [
     "RefreshCounts",
     "RefreshLogAdmin",
     "RefreshLogInline",
+    "ServiceConnectionAdmin",
     "WorkfrontConnectionAdmin",
     "admin_reason",
     "connection_summary",

@@ -18,6 +18,7 @@ from ..conf import (
     INSTANCE_DEFAULTS,
     PREFIX,
     PROVIDER_ADOBE_IMS,
+    PROVIDER_ADOBE_IMS_S2S,
     PROVIDER_WORKFRONT,
     TOKEN_AUTH_METHODS,
     app_settings,
@@ -25,7 +26,7 @@ from ..conf import (
     derive_domain_lane,
     parse_scopes,
 )
-from ..constants import LEGACY_SHUTDOWN
+from ..constants import DEFAULT_SCOPES, LEGACY_SHUTDOWN
 from ..providers import provider_names
 from .common import ID, check_url, is_https_or_loopback, setting_name
 
@@ -48,8 +49,9 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
             errors.append(
                 Error(
                     f"{setting_name(name, key)} is not set.",
-                    hint="Set it from your Workfront OAuth2 app (Setup > System > OAuth2 "
-                    "Applications), or from Adobe Developer Console for adobe_ims.",
+                    hint="Set it from the credential in Adobe Developer Console (adobe_ims, "
+                    "adobe_ims_s2s), or from your legacy Workfront OAuth2 app (Setup > System > "
+                    "OAuth2 Applications).",
                     id=ID(error_id),
                 )
             )
@@ -130,7 +132,10 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
     elif provider == PROVIDER_ADOBE_IMS and _looks_like_old_legacy_default(name, raw):
         errors.append(_old_default_error(name))
     elif provider == PROVIDER_ADOBE_IMS:
-        errors += _check_ims(name, raw, redirect_uri)
+        errors += _check_ims_credential(name, raw) + _check_ims_sign_in(name, raw, redirect_uri)
+    elif provider == PROVIDER_ADOBE_IMS_S2S:
+        # No user signs in: no callback, PKCE or refresh token to check.
+        errors += _check_ims_credential(name, raw)
     return errors
 
 
@@ -155,7 +160,8 @@ def _old_default_error(name: str) -> CheckMessage:
     )
 
 
-def _check_ims(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[CheckMessage]:
+def _check_ims_credential(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
+    """What every Developer Console credential needs: the org id and an HTTPS IMS host."""
     messages: list[CheckMessage] = []
     if not raw["IMS_ORG_ID"]:
         messages.append(
@@ -173,8 +179,14 @@ def _check_ims(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[Che
         "https://ims-na1.adobelogin.com",
         ("E016", "E016"),
     )
+    return messages
+
+
+def _check_ims_sign_in(name: str, raw: Mapping[str, Any], redirect_uri: str) -> list[CheckMessage]:
+    """What an OAuth Web App credential needs for users to sign in and stay connected."""
+    messages: list[CheckMessage] = []
     try:
-        scopes = parse_scopes(raw["SCOPES"])
+        scopes = DEFAULT_SCOPES if raw["SCOPES"] is None else parse_scopes(raw["SCOPES"])
     except TypeError:
         scopes = ()
     if "offline_access" not in scopes:

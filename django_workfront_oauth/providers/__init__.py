@@ -1,7 +1,8 @@
 """Authorization servers: where the flow starts, how codes and refresh tokens become tokens.
 
-One module a server: :mod:`.workfront` (the legacy Workfront OAuth2 app) and :mod:`.adobe_ims`
-(Adobe Developer Console's OAuth Web App), both behind the interface in :mod:`.base`. Providers
+One module a server: :mod:`.workfront` (the legacy Workfront OAuth2 app), :mod:`.adobe_ims`
+(Adobe Developer Console's OAuth Web App) and :mod:`.adobe_ims_s2s` (its OAuth Server-to-Server
+credential), all behind the interface in :mod:`.base`. Providers
 know nothing of Django models; a site can hold connections of both side by side.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from ..conf import InstanceSettings
 from .adobe_ims import AdobeIMSProvider
+from .adobe_ims_s2s import AdobeIMSServerToServerProvider
 from .base import (
     CLIENT_SECRET_POST,
     OAuthProvider,
@@ -23,6 +25,7 @@ from .workfront import WorkfrontProvider
 __all__ = [
     "CLIENT_SECRET_POST",
     "AdobeIMSProvider",
+    "AdobeIMSServerToServerProvider",
     "OAuthProvider",
     "PKCEPair",
     "TokenSet",
@@ -35,7 +38,8 @@ __all__ = [
 ]
 
 _PROVIDER_CLASSES: dict[str, type[OAuthProvider]] = {
-    provider.name: provider for provider in (AdobeIMSProvider, WorkfrontProvider)
+    provider.name: provider
+    for provider in (AdobeIMSProvider, AdobeIMSServerToServerProvider, WorkfrontProvider)
 }
 
 

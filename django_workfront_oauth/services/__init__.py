@@ -2,7 +2,8 @@
 
 Views, the admin, tasks, management commands and the client call these functions; they call
 providers and models. One module a stage: :mod:`.connect`, :mod:`.refresh`, :mod:`.sweep`,
-:mod:`.disconnect`, and :mod:`.backoff`, the one retry policy.
+:mod:`.disconnect`, :mod:`.server_to_server` (the site's own connection), :mod:`.locking` and
+:mod:`.backoff`, the one retry policy.
 """
 
 from __future__ import annotations
@@ -23,11 +24,18 @@ from .refresh import (
     refresh_connection_by_id,
     require_reauthorization,
 )
+from .server_to_server import (
+    ServiceCredentialRefused,
+    renew_due_service_tokens,
+    renew_service_token,
+    service_connection,
+)
 from .sweep import due_connections, refresh_many, sweep, trim_refresh_log
 
 __all__ = [
     "CompletedAuthorization",
     "RefreshOutcome",
+    "ServiceCredentialRefused",
     "backoff_delay",
     "begin_authorization",
     "complete_authorization",
@@ -39,8 +47,11 @@ __all__ = [
     "refresh_connection",
     "refresh_connection_by_id",
     "refresh_many",
+    "renew_due_service_tokens",
+    "renew_service_token",
     "require_reauthorization",
     "retire_legacy_connections",
+    "service_connection",
     "sweep",
     "trim_refresh_log",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import OperationalError, connections, router, transaction
+from django.db import OperationalError, router, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -29,6 +29,7 @@ from ..providers import TokenSet, get_provider
 from ..redact import scrubbed_traceback
 from ..signals import reauthorization_required, tokens_refreshed
 from .backoff import backoff_delay
+from .locking import copy_state, is_lock_timeout, lock_row
 
 __all__ = [
     "LOCK_TIMEOUT",
@@ -71,35 +72,6 @@ class RefreshOutcome(str, enum.Enum):
     ERROR = "error"
 
 
-def _is_lock_timeout(err: OperationalError) -> bool:
-    # PostgreSQL's lock_not_available, raised when lock_timeout runs out.
-    return getattr(getattr(err, "__cause__", None), "sqlstate", None) == "55P03" or (
-        "lock timeout" in str(err).lower()
-    )
-
-
-def _lock_row(pk: int, *, skip_locked: bool) -> WorkfrontConnection | None:
-    """Lock and re-read the row inside the caller's transaction; ``None`` if locked or gone."""
-    db = router.db_for_write(WorkfrontConnection)
-    if not skip_locked and connections[db].vendor == "postgresql":
-        # Bound the wait: a holder stuck on a dead token endpoint must not pile workers up.
-        with connections[db].cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT.total_seconds())}s'")
-    return (
-        WorkfrontConnection.objects.using(db)
-        .select_for_update(skip_locked=skip_locked)
-        .filter(pk=pk)
-        .first()
-    )
-
-
-def _copy_state(source: WorkfrontConnection, target: WorkfrontConnection) -> None:
-    """Bring the caller's instance up to date with the row as it is now."""
-    if source is not target:
-        for field in WorkfrontConnection._meta.concrete_fields:
-            setattr(target, field.attname, getattr(source, field.attname))
-
-
 @dataclass
 class _Attempt:
     outcome: RefreshOutcome
@@ -130,7 +102,9 @@ def _refresh(
     db = router.db_for_write(WorkfrontConnection)
     try:
         with transaction.atomic(using=db):
-            locked = _lock_row(pk, skip_locked=skip_locked)
+            locked = lock_row(
+                WorkfrontConnection, pk, skip_locked=skip_locked, timeout=LOCK_TIMEOUT
+            )
             if locked is None:
                 gone = not WorkfrontConnection.objects.using(db).filter(pk=pk).exists()
                 return _Attempt(RefreshOutcome.GONE if gone else RefreshOutcome.SKIPPED)
@@ -146,7 +120,7 @@ def _refresh(
         logger.error("Workfront connection %s cannot be refreshed: %s", pk, err)
         return _Attempt(RefreshOutcome.UNDECRYPTABLE, failure=err)
     except OperationalError as err:
-        if not _is_lock_timeout(err):
+        if not is_lock_timeout(err):
             raise
         # Another process has held the row for longer than LOCK_TIMEOUT: its refresh may
         # still succeed; ours would only queue behind it.
@@ -180,7 +154,7 @@ def refresh_connection(
     """
     attempt = _refresh(connection.pk, force=force, rejected_access_token=rejected_access_token)
     if attempt.connection is not None:
-        _copy_state(attempt.connection, connection)
+        copy_state(attempt.connection, connection)
     if attempt.outcome == RefreshOutcome.GONE:
         raise ReauthorizationRequired(f"The connection {connection.pk} no longer exists.")
     if attempt.failure is not None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from ..conf import DEFAULT_INSTANCE, app_settings
 from ..models import RefreshLog, WorkfrontConnection
 from .refresh import RefreshOutcome, refresh_connection_by_id
+from .server_to_server import renew_due_service_tokens
 
 __all__ = ["due_connections", "refresh_many", "sweep", "trim_refresh_log"]
 
@@ -85,6 +86,8 @@ def sweep(
             dispatched += 1
         counts = {"dispatched": dispatched} if dispatched else {}
     counts = {"due": sum(counts.values()), **counts}
+    # The site's own Server-to-Server tokens, renewed before they are due for the callers.
+    counts.update(renew_due_service_tokens())
     counts["history_trimmed"] = trim_refresh_log()
     return counts
 

@@ -1,4 +1,4 @@
-"""The connection between a Django user and a Workfront account, and the pending flows."""
+"""The connection between a Django user and a Workfront account."""
 
 from __future__ import annotations
 
@@ -12,12 +12,20 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT, InstanceSettings
-from .conf import app_settings as wf_settings
-from .fields import EncryptedTokenField
+from ..conf import (
+    DEFAULT_INSTANCE,
+    PROVIDER_ADOBE_IMS,
+    PROVIDER_ADOBE_IMS_S2S,
+    PROVIDER_WORKFRONT,
+    InstanceSettings,
+)
+from ..conf import app_settings as wf_settings
+from ..fields import EncryptedTokenField
 
 if TYPE_CHECKING:
-    from .client import WorkfrontClient
+    from ..client import WorkfrontClient
+
+__all__ = ["Provider", "WorkfrontConnection", "WorkfrontConnectionQuerySet", "digest"]
 
 
 def digest(value: str) -> str:
@@ -30,6 +38,7 @@ class Provider(models.TextChoices):
 
     WORKFRONT = PROVIDER_WORKFRONT, _("Workfront (legacy OAuth2 app)")
     ADOBE_IMS = PROVIDER_ADOBE_IMS, _("Adobe IMS (Developer Console)")
+    ADOBE_IMS_S2S = PROVIDER_ADOBE_IMS_S2S, _("Adobe IMS Server-to-Server (Developer Console)")
 
 
 class WorkfrontConnectionQuerySet(models.QuerySet["WorkfrontConnection"]):
@@ -223,109 +232,6 @@ class WorkfrontConnection(models.Model):
             DeprecationWarning,
             stacklevel=2,
         )
-        from .client import WorkfrontClient
+        from ..client import WorkfrontClient
 
         return WorkfrontClient(self)
-
-
-class RefreshLog(models.Model):
-    """One attempt to refresh a connection's tokens, for site admins: when, outcome, error.
-
-    Never a token. Old rows are trimmed by the refresh sweep (:data:`HISTORY_PER_CONNECTION`).
-    """
-
-    #: How many attempts are kept per connection.
-    HISTORY_PER_CONNECTION = 20
-
-    connection = models.ForeignKey(
-        WorkfrontConnection,
-        on_delete=models.CASCADE,
-        related_name="refresh_log",
-        verbose_name=_("connection"),
-    )
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-    outcome = models.CharField(_("outcome"), max_length=32)
-    error_class = models.CharField(_("error class"), max_length=100, blank=True)
-    error = models.CharField(_("error"), max_length=500, blank=True)
-
-    class Meta:
-        verbose_name = _("refresh attempt")
-        verbose_name_plural = _("refresh attempts")
-        ordering = ("-created_at", "-id")
-
-    def __str__(self) -> str:
-        return f"{self.outcome} at {self.created_at:%Y-%m-%d %H:%M:%S}"
-
-    @classmethod
-    def record(
-        cls,
-        connection: WorkfrontConnection,
-        outcome: str,
-        error: BaseException | None = None,
-        *,
-        reason: str = "",
-    ) -> None:
-        """Add one attempt; ``error`` messages are ours and carry no secrets."""
-        cls.objects.create(
-            connection_id=connection.pk,
-            outcome=outcome,
-            error_class=type(error).__name__ if error is not None else "",
-            error=(str(error) if error is not None else reason)[:500],
-        )
-
-
-class PendingAuthorizationQuerySet(models.QuerySet["PendingAuthorization"]):
-    """Queries on pending authorizations."""
-
-    def expired(self, now: datetime | None = None) -> PendingAuthorizationQuerySet:
-        """Those whose ``state`` may no longer be used."""
-        return self.filter(expires_at__lte=now or timezone.now())
-
-
-class PendingAuthorization(models.Model):
-    """A connect flow that has been started and not yet completed: the server side of ``state``.
-
-    Only a digest of ``state`` is stored, so the table is no use to someone who can read it. A row
-    is consumed by deleting it; the delete that removes it is the one callback allowed to go on.
-    """
-
-    state_digest = models.CharField(_("state digest"), max_length=64, unique=True)
-    session_digest = models.CharField(
-        _("session digest"),
-        max_length=64,
-        help_text=_("Binds the flow to the browser session that started it."),
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("user"),
-    )
-    instance = models.CharField(_("instance"), max_length=64)
-    provider = models.CharField(_("provider"), max_length=32, choices=Provider.choices)
-    host = models.CharField(_("host"), max_length=255)
-    redirect_uri = models.CharField(_("redirect URI"), max_length=2000)
-    next_url = models.CharField(_("next URL"), max_length=2000, blank=True)
-    code_verifier = EncryptedTokenField(_("PKCE code verifier"), blank=True, default="")
-    nonce = EncryptedTokenField(
-        _("OpenID Connect nonce"),
-        blank=True,
-        default="",
-        help_text=_("Sent with the authorization request; the id_token must carry it back."),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"), db_index=True)
-
-    objects = PendingAuthorizationQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("pending authorization")
-        verbose_name_plural = _("pending authorizations")
-
-    def __str__(self) -> str:
-        return f"{self.user_id and self.user} → {self.host} ({self.instance})"
-
-    def __repr__(self) -> str:
-        return (
-            f"<PendingAuthorization pk={self.pk} user_id={self.user_id} instance={self.instance!r}>"
-        )

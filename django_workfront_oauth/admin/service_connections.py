@@ -1,0 +1,116 @@
+"""The site's Server-to-Server connections: their health, "Renew now", never a token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import services
+from ..exceptions import WorkfrontOAuthError
+from ..models import ServiceConnection
+
+__all__ = ["ServiceConnectionAdmin", "renew_now"]
+
+_FIELDS = (
+    "instance",
+    "host",
+    "technical_account",
+    "workfront_user_id",
+    "workfront_user_email",
+    "token_state",
+    "access_token_expires_at",
+    "last_refreshed_at",
+    "last_error",
+    "consecutive_failures",
+    "next_refresh_attempt_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def renew_now(queryset: QuerySet[ServiceConnection]) -> tuple[int, list[str]]:
+    """Request a new token for each row; ``(renewed, problems)``."""
+    renewed, problems = 0, []
+    for connection in queryset.defer("access_token"):
+        try:
+            services.renew_service_token(connection, force=True)
+        except (WorkfrontOAuthError, ValueError) as err:
+            problems.append(f"{connection.instance}: {err}")
+        else:
+            renewed += 1
+    return renewed, problems
+
+
+@admin.register(ServiceConnection)
+class ServiceConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: rows are made by ``service_client()`` and renewed by the sweep."""
+
+    list_display = (
+        "instance",
+        "host",
+        "technical_account",
+        "access_token_expires_at",
+        "last_refreshed_at",
+        "last_error_short",
+    )
+    search_fields = ("instance", "host", "workfront_user_name", "workfront_user_email")
+    fields = _FIELDS
+    readonly_fields = _FIELDS
+    exclude = ("access_token",)
+    actions = ("renew_now_action",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ServiceConnection]:
+        """Rows without their token: listing and opening one never decrypts it."""
+        return super().get_queryset(request).defer("access_token")
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        """Never a lookup on the token column."""
+        if "access_token" in lookup.split("__"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Rows appear when the site first uses the instance."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Never edited by hand; "Renew now" is allowed to whoever may change rows."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    @admin.display(description=_("technical account"), ordering="workfront_user_name")
+    def technical_account(self, obj: ServiceConnection) -> str:
+        """Who Workfront sees: the credential's ``techacct`` user."""
+        return obj.workfront_user_name or obj.workfront_user_id or "?"
+
+    @admin.display(description=_("access token"))
+    def token_state(self, obj: ServiceConnection) -> str:
+        """Whether a token is stored ("set" / "not set"), never the token."""
+        stored = ServiceConnection.objects.filter(pk=obj.pk).exclude(access_token="").exists()
+        return str(_("set") if stored else _("not set"))
+
+    @admin.display(description=_("last error"), ordering="last_error")
+    def last_error_short(self, obj: ServiceConnection) -> str:
+        """The last error, cut short for the list."""
+        return Truncator(obj.last_error).chars(80)
+
+    @admin.action(description=_("Renew now"), permissions=("change",))
+    def renew_now_action(self, request: HttpRequest, queryset: QuerySet[ServiceConnection]) -> None:
+        """Request a new token for the selected instances and say how it went."""
+        renewed, problems = renew_now(queryset)
+        if renewed:
+            message = ngettext(
+                "%(count)d Server-to-Server token was renewed.",
+                "%(count)d Server-to-Server tokens were renewed.",
+                renewed,
+            )
+            self.message_user(request, message % {"count": renewed}, messages.SUCCESS)
+        for problem in problems:
+            self.message_user(request, problem, messages.ERROR)
