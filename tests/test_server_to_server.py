@@ -222,3 +222,40 @@ def test_the_checks_know_the_server_to_server_provider(settings: Any) -> None:
     assert not {i for i in ids if i.endswith(("E012", "E015", "W004", "W005", "W009"))}
     settings.WORKFRONT_OAUTH_INSTANCES["service"]["IMS_ORG_ID"] = ""
     assert "django_workfront_oauth.E015" in {message.id for message in check_settings()}
+
+
+def test_the_admin_lists_the_site_connections_with_health_and_never_the_token(
+    admin_client: Any, workfront_http: Any
+) -> None:
+    answer_token(workfront_http, "S2S-SENTINEL-ADMIN")
+    answer_user(workfront_http)
+    services.service_connection("service")
+    row = ServiceConnection.objects.get()
+    base = "/admin/django_workfront_oauth/serviceconnection/"
+    listing = admin_client.get(base).content.decode()
+    page = admin_client.get(f"{base}{row.pk}/change/").content.decode()
+    for html in (listing, page):
+        assert "Technical Account" in html and "service" in html
+        assert "S2S-SENTINEL-ADMIN" not in html
+    assert "set" in page
+    refused = admin_client.get(f"{base}?access_token__startswith=S")
+    assert refused.status_code in (302, 400)
+
+
+def test_the_admin_renew_now_action_requests_a_new_token(
+    admin_client: Any, workfront_http: Any
+) -> None:
+    answer_token(workfront_http, "s2s-access-1")
+    answer_user(workfront_http)
+    services.service_connection("service")
+    workfront_http.mock.replace(
+        "POST", TOKEN_URL, json={"access_token": "s2s-access-2", "expires_in": 86399}
+    )
+    row = ServiceConnection.objects.get()
+    response = admin_client.post(
+        "/admin/django_workfront_oauth/serviceconnection/",
+        {"action": "renew_now_action", "_selected_action": [row.pk]},
+        follow=True,
+    )
+    assert "1 Server-to-Server token was renewed." in response.content.decode()
+    assert ServiceConnection.objects.get().access_token == "s2s-access-2"

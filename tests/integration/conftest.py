@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from django_workfront_oauth.conf import PROVIDER_ADOBE_IMS, PROVIDERS
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, USER_PROVIDERS
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
 from tests.integration.helpers import (
@@ -70,7 +70,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # -- the provider --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=PROVIDERS)
+@pytest.fixture(scope="module", params=USER_PROVIDERS)
 def provider(request: pytest.FixtureRequest) -> str:
     """``"workfront"`` then ``"adobe_ims"``: the provider every connection of the test uses.
 
