@@ -6,6 +6,16 @@ reports. What Workfront said is kept only as a status code and an error class or
 
 from __future__ import annotations
 
+__all__ = [
+    "InvalidCallback",
+    "ReauthorizationRequired",
+    "TokenDecryptionError",
+    "UnusableTokenAnswer",
+    "WorkfrontAPIError",
+    "WorkfrontOAuthError",
+    "WorkfrontUnavailable",
+]
+
 
 class WorkfrontOAuthError(Exception):
     """Base class of every error raised by this app."""

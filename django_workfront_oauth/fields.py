@@ -27,6 +27,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from .exceptions import TokenDecryptionError
 from .redact import scrubbed_traceback
 
+__all__ = ["EncryptedTokenField", "get_crypter"]
+
 _crypter_cache: dict[str, MultiFernet] = {}
 
 

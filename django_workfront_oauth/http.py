@@ -23,6 +23,16 @@ from django.views.decorators.debug import sensitive_variables
 from . import __version__
 from .exceptions import WorkfrontUnavailable
 
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_BYTES",
+    "USER_AGENT",
+    "describe_url",
+    "get_session",
+    "retry_after_seconds",
+    "send",
+]
+
 USER_AGENT = f"django-workfront-oauth/{__version__} python-requests/{requests.__version__}"
 
 #: Defaults of ``HTTP_DEADLINE`` and ``HTTP_MAX_RESPONSE_SIZE`` for callers without settings.

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
+__all__ = [
+    "connection_disconnected",
+    "connection_established",
+    "reauthorization_required",
+    "tokens_refreshed",
+]
+
 #: A user completed the connect flow. Arguments: ``connection``, ``request``, ``created``.
 connection_established = Signal()
 

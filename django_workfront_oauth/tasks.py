@@ -18,6 +18,8 @@ from . import services
 from .exceptions import WorkfrontUnavailable
 from .models import WorkfrontConnection
 
+__all__ = ["refresh_connection_task", "refresh_due_connections", "retry_countdown"]
+
 #: Transient failures are retried this many times, waiting longer each time.
 MAX_RETRIES = 5
 

@@ -35,6 +35,8 @@ from .models import WorkfrontConnection
 from .providers import safe_code
 from .redact import scrubbed_traceback
 
+__all__ = ["authorize", "callback", "connections", "disconnect", "safe_next_url"]
+
 logger = logging.getLogger("django_workfront_oauth")
 
 #: Friendly words for the ``error`` codes an authorization server may send back.
