@@ -43,6 +43,7 @@ __all__ = [
     "AppSettings",
     "InstanceSettings",
     "app_settings",
+    "setting_name",
 ]
 
 PREFIX = "WORKFRONT_OAUTH_"
@@ -80,6 +81,13 @@ _WORKFRONT_HOSTNAME = re.compile(
     r"^(?P<domain>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.(?P<lane>[a-z0-9-]+)\.workfront(?:\.adobe)?\.com$",
     re.IGNORECASE,
 )
+
+
+def setting_name(instance: str, key: str) -> str:
+    """How a site writes an instance's setting: ``WORKFRONT_OAUTH_HOST`` or its INSTANCES entry."""
+    if instance == DEFAULT_INSTANCE:
+        return PREFIX + key
+    return f'{PREFIX}INSTANCES["{instance}"]["{key}"]'
 
 
 def as_timedelta(value: Any) -> timedelta:
@@ -287,10 +295,9 @@ class AppSettings:
         # Dropped before raising: error reports and trackers print every frame's locals, and
         # these hold CLIENT_SECRET.
         raw = {}
-        setting = (
-            PREFIX + key if name == DEFAULT_INSTANCE else f'{PREFIX}INSTANCES["{name}"]["{key}"]'
+        raise ImproperlyConfigured(
+            f"{setting_name(name, key)} has a value of the wrong type (check E013)."
         )
-        raise ImproperlyConfigured(f"{setting} has a value of the wrong type (check E013).")
 
     def provider_is_explicit(self, name: str = DEFAULT_INSTANCE) -> bool:
         """True when the instance's settings name its ``PROVIDER`` rather than take the default.

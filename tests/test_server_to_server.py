@@ -133,7 +133,7 @@ def test_a_wrong_secret_is_a_configuration_error_after_one_request_and_backs_off
 ) -> None:
     workfront_http.mock.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
     for _ in range(3):
-        with pytest.raises(WorkfrontOAuthError, match="WORKFRONT_OAUTH_CLIENT_SECRET"):
+        with pytest.raises(WorkfrontOAuthError, match="CLIENT_SECRET"):
             service_client("service")
     assert len(workfront_http.sent_to(TOKEN_URL)) == 1  # no retry storm
     row = ServiceConnection.objects.get()
@@ -143,7 +143,7 @@ def test_a_wrong_secret_is_a_configuration_error_after_one_request_and_backs_off
 
 def test_a_refused_scope_names_the_scopes_setting(workfront_http: Any) -> None:
     workfront_http.mock.post(TOKEN_URL, status=400, json={"error": "invalid_scope"})
-    with pytest.raises(services.ServiceCredentialRefused, match="WORKFRONT_OAUTH_SCOPES"):
+    with pytest.raises(services.ServiceCredentialRefused, match="SCOPES"):
         service_client("service")
 
 
@@ -211,7 +211,7 @@ def test_workfront_check_prints_the_technical_account(workfront_http: Any) -> No
 
 def test_workfront_check_fails_naming_the_setting(workfront_http: Any) -> None:
     workfront_http.mock.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
-    with pytest.raises(CommandError, match="WORKFRONT_OAUTH_CLIENT_SECRET"):
+    with pytest.raises(CommandError, match="CLIENT_SECRET"):
         call_command("workfront_check", "service", stdout=StringIO())
 
 
@@ -259,3 +259,66 @@ def test_the_admin_renew_now_action_requests_a_new_token(
     )
     assert "1 Server-to-Server token was renewed." in response.content.decode()
     assert ServiceConnection.objects.get().access_token == "s2s-access-2"
+
+
+def test_workfront_refresh_renews_a_due_service_token_for_cron_sites(workfront_http: Any) -> None:
+    answer_token(workfront_http, "s2s-access-1")
+    answer_user(workfront_http)
+    services.service_connection("service")
+    ServiceConnection.objects.update(access_token_expires_at=timezone.now() + timedelta(minutes=1))
+    workfront_http.mock.replace(
+        "POST", TOKEN_URL, json={"access_token": "s2s-access-2", "expires_in": 86399}
+    )
+    out = StringIO()
+    call_command("workfront_refresh", stdout=out)
+    assert "1 service_renewed" in out.getvalue()
+    assert ServiceConnection.objects.get().access_token == "s2s-access-2"
+
+
+def test_a_due_but_valid_token_is_used_while_ims_is_down(workfront_http: Any) -> None:
+    answer_token(workfront_http, "s2s-access-1")
+    answer_user(workfront_http)
+    services.service_connection("service")
+    ServiceConnection.objects.update(access_token_expires_at=timezone.now() + timedelta(minutes=5))
+    forget_service_connections()  # a new process: it reads the due row
+    workfront_http.mock.replace("POST", TOKEN_URL, status=503)
+    workfront_http.api("GET", "PROJ/count", json={"data": {"count": 4}})
+    assert service_client("service").count("PROJ") == 4  # with the stored token
+
+
+def test_a_deleted_row_is_made_again_by_a_process_that_kept_it(workfront_http: Any) -> None:
+    answer_token(workfront_http, "s2s-access-1")
+    answer_user(workfront_http)
+    row = services.service_connection("service")
+    ServiceConnection.objects.all().delete()  # a site admin deleted it
+    workfront_http.mock.replace(
+        "POST", TOKEN_URL, json={"access_token": "s2s-access-2", "expires_in": 86399}
+    )
+    services.renew_service_token(row, force=True)
+    assert ServiceConnection.objects.get().access_token == "s2s-access-2"
+    assert row.pk == ServiceConnection.objects.get().pk
+
+
+def test_an_undecryptable_token_is_dropped_and_minted_again(
+    settings: Any, workfront_http: Any
+) -> None:
+    from cryptography.fernet import Fernet
+
+    answer_token(workfront_http, "s2s-access-1")
+    answer_user(workfront_http)
+    services.service_connection("service")
+    settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()  # the old key is lost
+    forget_service_connections()
+    workfront_http.mock.replace(
+        "POST", TOKEN_URL, json={"access_token": "s2s-access-2", "expires_in": 86399}
+    )
+    assert services.service_connection("service").access_token == "s2s-access-2"
+
+
+def test_the_refused_credential_message_names_the_instances_own_settings(
+    workfront_http: Any,
+) -> None:
+    workfront_http.mock.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
+    with pytest.raises(WorkfrontOAuthError) as caught:
+        service_client("service")
+    assert 'WORKFRONT_OAUTH_INSTANCES["service"]["CLIENT_SECRET"]' in str(caught.value)

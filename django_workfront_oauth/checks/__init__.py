@@ -18,7 +18,7 @@
 | W001  | DOMAIN/LANE cannot be derived from HOST and are not set |
 | W002  | an instance is on the legacy Workfront OAuth2 service, which ends on 2027-02-01 |
 | W003  | Celery is configured but no beat entry runs the refresh task |
-| E015  | PROVIDER is adobe_ims and IMS_ORG_ID is not set |
+| E015  | PROVIDER is adobe_ims or adobe_ims_s2s and IMS_ORG_ID is not set |
 | E016  | IMS_HOST is not an https:// base URL (http:// only on loopback) |
 | W004  | adobe_ims and SCOPES lacks offline_access: no refresh token, 24-hour connections |
 | W005  | adobe_ims and REDIRECT_URI is not https:// (IMS requires it; loopback is exempt) |

@@ -6,17 +6,11 @@ from urllib.parse import urlsplit
 
 from django.core.checks import CheckMessage, Error
 
-from ..conf import DEFAULT_INSTANCE, PREFIX, is_loopback_host
+from ..conf import is_loopback_host, setting_name
 
 __all__ = ["ID", "check_url", "is_https_or_loopback", "setting_name"]
 
 ID = "django_workfront_oauth.{}".format
-
-
-def setting_name(instance: str, key: str) -> str:
-    if instance == DEFAULT_INSTANCE:
-        return PREFIX + key
-    return f'{PREFIX}INSTANCES["{instance}"]["{key}"]'
 
 
 def check_url(value: str, name: str, what: str, error_ids: tuple[str, str]) -> list[CheckMessage]:

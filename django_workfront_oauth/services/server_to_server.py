@@ -19,8 +19,13 @@ from django.db import IntegrityError, OperationalError, router, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ..conf import PROVIDER_ADOBE_IMS_S2S, InstanceSettings, app_settings
-from ..exceptions import ReauthorizationRequired, WorkfrontOAuthError, WorkfrontUnavailable
+from ..conf import PROVIDER_ADOBE_IMS_S2S, InstanceSettings, app_settings, setting_name
+from ..exceptions import (
+    ReauthorizationRequired,
+    TokenDecryptionError,
+    WorkfrontOAuthError,
+    WorkfrontUnavailable,
+)
 from ..models import ServiceConnection
 from ..providers import AdobeIMSServerToServerProvider, get_provider
 from ..redact import scrubbed_traceback
@@ -91,7 +96,19 @@ def service_connection(instance: str) -> ServiceConnection:
         with _cache_lock:
             _rows[key] = row
     if row.is_due():
-        renew_service_token(row)
+        try:
+            renew_service_token(row)
+        except WorkfrontOAuthError as err:
+            if row.is_expired():
+                raise
+            # Due but still valid: keep using it while IMS is down or refuses; the next call
+            # (or the sweep) tries again once the backoff allows.
+            logger.warning(
+                "Using the Server-to-Server token of %r until it expires at %s: %s",
+                instance,
+                row.access_token_expires_at,
+                err,
+            )
     return row
 
 
@@ -102,13 +119,22 @@ def forget_service_connections() -> None:
 
 
 def stored_service_connection(settings: InstanceSettings) -> ServiceConnection:
-    """The instance's row from the database (created empty the first time), unrenewed."""
+    """The instance's row from the database (created empty the first time), unrenewed.
+
+    A token the configured keys cannot decrypt is dropped: unlike a user's refresh token it is
+    worth nothing that a new request cannot give back.
+    """
     defaults = {"provider": settings.provider, "host": settings.host}
+    rows = ServiceConnection.objects.filter(instance=settings.name)
     try:
-        row, _ = ServiceConnection.objects.get_or_create(instance=settings.name, defaults=defaults)
+        row, _ = rows.get_or_create(instance=settings.name, defaults=defaults)
     except IntegrityError:
         # Another process created it between our read and our insert.
-        row = ServiceConnection.objects.get(instance=settings.name)
+        row = rows.get()
+    except TokenDecryptionError:
+        logger.warning("Dropping the undecryptable Server-to-Server token of %r.", settings.name)
+        rows.update(access_token="", access_token_expires_at=None)
+        row = rows.get()
     if row.host != settings.host:
         # HOST changed: the stored token belongs to the old instance's gateway.
         ServiceConnection.objects.filter(pk=row.pk).update(
@@ -138,11 +164,7 @@ def renew_service_token(
     db = router.db_for_write(ServiceConnection)
     try:
         with transaction.atomic(using=db):
-            locked = lock_row(
-                ServiceConnection, connection.pk, skip_locked=False, timeout=LOCK_TIMEOUT
-            )
-            if locked is None:
-                raise WorkfrontUnavailable(f"The Server-to-Server row {connection.pk} is gone.")
+            locked = _lock(connection, settings)
             # A failure is returned, not raised, so that its backoff is committed with the row.
             failure = _renew_locked(locked, settings, force=force, rejected=rejected_access_token)
             copy_state(locked, connection)
@@ -156,6 +178,23 @@ def renew_service_token(
     if failure is not None:
         raise failure
     return connection
+
+
+def _lock(connection: ServiceConnection, settings: InstanceSettings) -> ServiceConnection:
+    """Lock the row, making it again if someone deleted it (the token is the site's to mint)."""
+    try:
+        locked = lock_row(ServiceConnection, connection.pk, skip_locked=False, timeout=LOCK_TIMEOUT)
+    except TokenDecryptionError:
+        ServiceConnection.objects.filter(pk=connection.pk).update(
+            access_token="", access_token_expires_at=None
+        )
+        locked = lock_row(ServiceConnection, connection.pk, skip_locked=False, timeout=LOCK_TIMEOUT)
+    if locked is None:
+        fresh = stored_service_connection(settings)
+        locked = lock_row(ServiceConnection, fresh.pk, skip_locked=False, timeout=LOCK_TIMEOUT)
+        if locked is None:
+            raise WorkfrontUnavailable(f"The Server-to-Server row of {settings.name!r} is gone.")
+    return locked
 
 
 def _renew_locked(
@@ -188,8 +227,10 @@ def _renew_locked(
         failure: WorkfrontOAuthError = (
             ServiceCredentialRefused(
                 f"{_REFUSED_MARK} {settings.name!r}: {str(err).split(' Check ')[0]} Check "
-                "WORKFRONT_OAUTH_CLIENT_ID, WORKFRONT_OAUTH_CLIENT_SECRET and "
-                "WORKFRONT_OAUTH_SCOPES (the credential's scopes in Developer Console)."
+                f"{setting_name(settings.name, 'CLIENT_ID')}, "
+                f"{setting_name(settings.name, 'CLIENT_SECRET')} and "
+                f"{setting_name(settings.name, 'SCOPES')} (the credential's scopes in Developer "
+                "Console)."
             )
             if refused
             else err

@@ -76,8 +76,9 @@ def _gateway(
 ) -> tuple[EmulatedUser | None, Response]:
     """The user of an IMS Bearer token, or ``None`` and the gateway's refusal.
 
-    The API key must be a registered IMS client id, the token a live IMS access token, and the
-    org id header the org of that client, checked in that order.
+    The API key must be a registered IMS client id, the token a live IMS access token issued to
+    that client (the Web App's token with its id, the Server-to-Server credential's with its
+    own), and the org id header the org of that client, checked in that order.
     """
     client = backend.store.directory.client(request.header("x-api-key") or "", PROVIDER_ADOBE_IMS)
     info = backend.store.sessions.bearer(access_token) if client is not None else None
@@ -85,6 +86,9 @@ def _gateway(
         refused = INVALID_API_KEY
     elif info is None:
         refused = INVALID_TOKEN
+    elif info.client_id != client.client_id:
+        # Another credential's key: the emulator's choice of refusal, Adobe documents none.
+        refused = INVALID_API_KEY
     elif request.header("x-gw-ims-org-id") != client.org_id:
         refused = WRONG_ORG
     else:

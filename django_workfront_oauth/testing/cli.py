@@ -27,6 +27,7 @@ from .emulator import (
     DEFAULT_USERNAME,
     WorkfrontEmulator,
 )
+from .s2s_credential import DEFAULT_S2S_CLIENT_ID, DEFAULT_S2S_CLIENT_SECRET
 
 DEFAULT_PORT = 8001
 
@@ -161,6 +162,15 @@ def add_arguments(
         default=None,
         help="--require-pkce for the IMS credential alone (default: as the legacy app)",
     )
+    s2s = parser.add_argument_group(
+        "Adobe IMS Server-to-Server",
+        "the OAuth Server-to-Server credential: client_credentials tokens for its technical "
+        "account user",
+    )
+    s2s.add_argument("--s2s-client-id", default=default("s2s_client_id", DEFAULT_S2S_CLIENT_ID))
+    s2s.add_argument(
+        "--s2s-client-secret", default=default("s2s_client_secret", DEFAULT_S2S_CLIENT_SECRET)
+    )
     parser.set_defaults(
         redirect_uris=None,
         default_redirect_uris=list(redirect_uris),
@@ -221,11 +231,14 @@ def emulator_from_options(options: Mapping[str, Any]) -> WorkfrontEmulator:
         require_pkce=options.get("require_pkce", False),
         ims_require_redirect_uri=options.get("ims_require_redirect_uri"),
         ims_require_pkce=options.get("ims_require_pkce"),
+        s2s_client_id=options.get("s2s_client_id") or DEFAULT_S2S_CLIENT_ID,
+        s2s_client_secret=options.get("s2s_client_secret") or DEFAULT_S2S_CLIENT_SECRET,
     )
 
 
 def banner(emulator: WorkfrontEmulator) -> list[str]:
     """What the emulator says when it starts; the first line ends with the base URL."""
+    account = emulator.technical_account
     return [
         f"Workfront emulator running at {emulator.base_url}",
         f"Workfront login: username {emulator.username!r}, password {emulator.password!r}",
@@ -238,6 +251,8 @@ def banner(emulator: WorkfrontEmulator) -> list[str]:
         f"IMS settings: WORKFRONT_OAUTH_PROVIDER=adobe_ims "
         f"WORKFRONT_OAUTH_HOST={emulator.base_url} WORKFRONT_OAUTH_IMS_HOST={emulator.base_url} "
         f"WORKFRONT_OAUTH_IMS_ORG_ID={emulator.ims_org_id}",
+        f"Adobe IMS Server-to-Server client_id {emulator.s2s_client_id!r}; technical account "
+        f"{account.username!r} ({account.name}, {account.email_addr})",
         "Press Ctrl-C to stop.",
     ]
 

@@ -17,7 +17,13 @@ from urllib.parse import unquote_plus
 
 from django_workfront_oauth.constants import PROVIDER_WORKFRONT
 
-from .common import SERVERS, OAuthError, workfront_id
+from .common import (
+    AUTHORIZATION_CODE,
+    REFRESH_TOKEN,
+    SERVERS,
+    OAuthError,
+    workfront_id,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,16 @@ class ClientApp:
     require_redirect_uri: bool = True
     #: ``True`` refuses an authorization request without a PKCE ``code_challenge``.
     require_pkce: bool = False
+    #: The grant types the client may use (RFC 7591's ``grant_types``); any other that its
+    #: server supports is ``unauthorized_client``.
+    grant_types: tuple[str, ...] = (AUTHORIZATION_CODE, REFRESH_TOKEN)
+    #: ``client_credentials`` only: the username its tokens act as (IMS's technical account).
+    service_user: str = ""
+
+    @property
+    def signs_users_in(self) -> bool:
+        """True for a client of the authorization code flow (a user signs in and consents)."""
+        return AUTHORIZATION_CODE in self.grant_types
 
 
 def ims_subject(user: EmulatedUser) -> str:
@@ -127,11 +143,14 @@ class Directory:
         return user
 
     def add_client(self, client: ClientApp) -> ClientApp:
-        """Register an OAuth2 application (of its ``provider``)."""
+        """Register an OAuth2 application (of its ``provider``); a server knows an id once."""
         if client.provider not in SERVERS:
             raise ValueError(f"unknown provider {client.provider!r}; known: {SERVERS}")
+        key = (client.provider, client.client_id)
         with self.lock:
-            self._clients[(client.provider, client.client_id)] = client
+            if key in self._clients:
+                raise ValueError(f"{client.provider} already has a client {client.client_id!r}")
+            self._clients[key] = client
         return client
 
     def client(self, client_id: str, provider: str = PROVIDER_WORKFRONT) -> ClientApp | None:

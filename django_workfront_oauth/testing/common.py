@@ -23,6 +23,11 @@ Duration = float | int | timedelta
 #: The authorization servers the emulator plays, by the app's ``PROVIDER`` values.
 SERVERS = (PROVIDER_WORKFRONT, PROVIDER_ADOBE_IMS)
 
+#: The grant types (RFC 6749 4.1, 6 and 4.4); ``grant_types.py`` says who may use which.
+AUTHORIZATION_CODE = "authorization_code"
+REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a grant type, not a secret
+CLIENT_CREDENTIALS = "client_credentials"
+
 
 def to_seconds(value: Duration) -> float:
     """Seconds from a number or a ``timedelta``."""

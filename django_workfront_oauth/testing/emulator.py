@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from django_workfront_oauth.constants import (
+    DEFAULT_S2S_SCOPES,
     DEFAULT_SCOPES,
     LEGACY_AUTHORIZE_PATH,
     LEGACY_TOKEN_PATH,
@@ -31,6 +32,14 @@ from .fault_knobs import FaultKnobs
 from .faults import FaultPlan
 from .grants import GrantInfo
 from .ims_credential import IMSCredential
+from .s2s_credential import (
+    DEFAULT_S2S_CLIENT_ID,
+    DEFAULT_S2S_CLIENT_SECRET,
+    S2SCredential,
+    add_technical_account,
+    s2s_client,
+    technical_account,
+)
 from .server import EmulatorHTTPServer
 from .sessions import SessionInfo
 from .state import GrantStore
@@ -51,7 +60,7 @@ DEFAULT_IMS_EXPIRES_IN = 86399
 DEFAULT_IMS_REFRESH_LIFETIME = timedelta(days=14)
 
 
-class WorkfrontEmulator(IMSCredential, FaultKnobs):
+class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
     """A local Workfront: the legacy OAuth2 app (login, consent, token endpoint) and an API subset,
     and Adobe IMS (authorize, token, revoke, userinfo) with the API accepting its tokens.
 
@@ -59,6 +68,9 @@ class WorkfrontEmulator(IMSCredential, FaultKnobs):
     another thread while requests are being served. The ``ims_*`` arguments register the
     Adobe Developer Console credential ("OAuth Web App"), separate from the legacy app; those
     that default to ``None`` take the value of the legacy app's argument of the same name.
+    The ``s2s_*`` arguments register an "OAuth Server-to-Server" credential on the IMS side,
+    whose ``client_credentials`` tokens act as its technical account user (``techacct``);
+    ``s2s_expires_in=None`` takes ``ims_expires_in``.
     Both servers are as strict as RFC 6749 and RFC 7636 by default; ``require_redirect_uri``
     and ``require_pkce`` make them more lenient or stricter.
     """
@@ -99,6 +111,10 @@ class WorkfrontEmulator(IMSCredential, FaultKnobs):
         ims_expires_in: int = DEFAULT_IMS_EXPIRES_IN,
         ims_refresh_lifetime: Duration | None = DEFAULT_IMS_REFRESH_LIFETIME,
         ims_latency: float | None = None,
+        s2s_client_id: str = DEFAULT_S2S_CLIENT_ID,
+        s2s_client_secret: str = DEFAULT_S2S_CLIENT_SECRET,
+        s2s_scopes: Iterable[str] = DEFAULT_S2S_SCOPES,
+        s2s_expires_in: int | None = None,
         require_redirect_uri: bool = True,
         require_pkce: bool = False,
         ims_require_redirect_uri: bool | None = None,
@@ -155,6 +171,15 @@ class WorkfrontEmulator(IMSCredential, FaultKnobs):
                 require_pkce=require_pkce if ims_require_pkce is None else ims_require_pkce,
             )
         )
+        self.s2s_app = self.store.directory.add_client(
+            s2s_client(
+                client_id=s2s_client_id,
+                client_secret=s2s_client_secret,
+                org_id=ims_org_id,
+                scopes=s2s_scopes,
+                expires_in=ims_expires_in if s2s_expires_in is None else s2s_expires_in,
+            )
+        )
         self.default_user = self.add_user(
             username, password, name="Wendy Frontier" if username == DEFAULT_USERNAME else None
         )
@@ -171,6 +196,11 @@ class WorkfrontEmulator(IMSCredential, FaultKnobs):
         )
         owners = tuple(user.id for user in self.store.directory.users())
         self.dataset: Dataset = build_dataset(projects, tasks_per_project, owners)
+        # Added after the seeding, like a credential made in a Workfront already in use: the
+        # technical account owns none of the seeded work.
+        add_technical_account(
+            self.store.directory, technical_account(domain, ims_org_id, s2s_client_id)
+        )
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

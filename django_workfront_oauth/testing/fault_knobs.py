@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import overload
 
-from .common import SERVERS
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, PROVIDER_ADOBE_IMS_S2S
+
+from .common import CLIENT_CREDENTIALS, SERVERS
 from .faults import API, IMS, TOKEN, FaultPlan
 from .stats import Stats, StatsRecorder
 
@@ -59,10 +61,15 @@ class FaultKnobs:
         """Answer the next ``count`` token requests (of ``grant_type`` only) with a fault.
 
         ``provider="workfront"`` or ``"adobe_ims"`` limits it to one token endpoint; by
-        default it is served by whichever token endpoint is asked first.
+        default it is served by whichever token endpoint is asked first. ``"adobe_ims_s2s"``
+        is short for ``"adobe_ims"`` with ``grant_type="client_credentials"``.
         """
+        if provider == PROVIDER_ADOBE_IMS_S2S:
+            if grant_type not in (None, CLIENT_CREDENTIALS):
+                raise ValueError(f"the Server-to-Server credential never asks for {grant_type}")
+            provider, grant_type = PROVIDER_ADOBE_IMS, CLIENT_CREDENTIALS
         if provider is not None and provider not in SERVERS:
-            known = " or ".join(repr(server) for server in SERVERS)
+            known = " or ".join(repr(server) for server in (*SERVERS, PROVIDER_ADOBE_IMS_S2S))
             raise ValueError(f"unknown provider {provider!r}; use {known}")
         self.faults.inject(TOKEN, kind, count, grant_type, provider)
 

@@ -9,16 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS
+from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT
 
 from .clients import ClientApp, parse_scopes
-from .common import OAuthError, invalid_request
+from .common import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    REFRESH_TOKEN,
+    OAuthError,
+    invalid_request,
+)
 from .grants import IssuedTokens
 from .messages import Query
 from .state import GrantStore
 
-AUTHORIZATION_CODE = "authorization_code"
-REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a grant type, not a secret
+__all__ = [
+    "AUTHORIZATION_CODE",
+    "CLIENT_CREDENTIALS",
+    "REFRESH_TOKEN",
+    "SUPPORTED",
+    "issue",
+    "requested_scopes",
+    "single_values",
+]
+
+#: What each authorization server knows; a client may use only its own ``grant_types`` of them.
+SUPPORTED: dict[str, tuple[str, ...]] = {
+    PROVIDER_WORKFRONT: (AUTHORIZATION_CODE, REFRESH_TOKEN),
+    PROVIDER_ADOBE_IMS: (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS),
+}
 
 
 def single_values(form: Query) -> dict[str, str]:
@@ -36,6 +55,14 @@ def issue(store: GrantStore, client: ClientApp, params: Mapping[str, str]) -> Is
     grant_type = params.get("grant_type")
     if not grant_type:
         raise invalid_request("grant_type is required.")
+    if grant_type not in SUPPORTED[client.provider]:
+        raise OAuthError(400, "UNSUPPORTED_GRANT_TYPE", "Unsupported grant_type.")
+    if grant_type not in client.grant_types:
+        # RFC 6749 5.2: a Web App credential may not mint tokens for itself, nor a
+        # Server-to-Server credential take a user's code or a refresh token.
+        raise OAuthError(
+            400, "UNAUTHORIZED_CLIENT", f"This client may not use the {grant_type} grant."
+        )
     if grant_type == AUTHORIZATION_CODE:
         return store.exchange_code(
             client,
@@ -49,7 +76,8 @@ def issue(store: GrantStore, client: ClientApp, params: Mapping[str, str]) -> Is
         return store.grants.refresh(
             client, params.get("refresh_token"), requested_scopes(client, params)
         )
-    raise OAuthError(400, "UNSUPPORTED_GRANT_TYPE", "Unsupported grant_type.")
+    # CLIENT_CREDENTIALS, the one grant type left: no user, the client's own account.
+    return store.client_credentials(client, requested_scopes(client, params))
 
 
 def requested_scopes(client: ClientApp, params: Mapping[str, str]) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT
 
 from .clients import ClientApp
-from .common import OAuthError, Shared, StorePart, counter, invalid_grant
+from .common import REFRESH_TOKEN, OAuthError, Shared, StorePart, counter, invalid_grant
 from .sessions import SessionTable
 
 #: The IMS scope that makes the token endpoint hand out a refresh token.
@@ -113,8 +113,11 @@ class GrantLedger(StorePart):
     ) -> IssuedTokens:
         """A new grant and its first access token (and refresh token, when it gets one)."""
         now = self.clock.now()
-        # IMS hands out a refresh token only when offline_access was granted.
-        refreshable = client.provider == PROVIDER_WORKFRONT or OFFLINE_ACCESS in scopes
+        # IMS hands out a refresh token only when offline_access was granted, and never to a
+        # client that may not refresh (a Server-to-Server credential mints a new token instead).
+        refreshable = client.provider == PROVIDER_WORKFRONT or (
+            OFFLINE_ACCESS in scopes and REFRESH_TOKEN in client.grant_types
+        )
         grant = Grant(
             id=secrets.token_hex(8),
             client_id=client.client_id,

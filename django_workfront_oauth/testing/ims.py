@@ -94,6 +94,11 @@ def authorize(backend: Backend, request: Request, match: re.Match[str]) -> Respo
     redirect_uri = value("redirect_uri") or ""
     if client is None:
         return html_response(400, pages.error_page("Unknown client_id."))
+    if not client.signs_users_in:
+        # A Server-to-Server credential has no users and no redirect URI to send one back to.
+        return html_response(
+            400, pages.error_page("unauthorized_client: this credential signs no user in.")
+        )
     if redirect_uri not in client.redirect_uris:
         return html_response(400, pages.error_page("This redirect_uri is not registered."))
     if not redirect_uri_allowed(redirect_uri):
@@ -149,7 +154,8 @@ def form_params(request: Request) -> tuple[dict[str, str], OAuthError | None]:
 
 @with_debug_id
 def token(backend: Backend, request: Request, match: re.Match[str]) -> Response:
-    """``POST /ims/token/v3``: the ``authorization_code`` and ``refresh_token`` grants."""
+    """``POST /ims/token/v3``: the ``authorization_code``, ``refresh_token`` and (for the
+    Server-to-Server credential) ``client_credentials`` grants."""
     if request.method != "POST":
         return ims_error(405, "invalid_request", "Use POST.")
     params, problem = form_params(request)
@@ -168,7 +174,12 @@ def token(backend: Backend, request: Request, match: re.Match[str]) -> Response:
         )
         tokens = grant_types.issue(backend.store, client, params)
     except OAuthError as err:
+        if grant_type == grant_types.CLIENT_CREDENTIALS:
+            # The client's credentials are this grant, so a refused client counts too.
+            backend.counters.add("ims_rejected_client_credentials")
         return oauth_error(err)
+    if grant_type == grant_types.CLIENT_CREDENTIALS:
+        backend.counters.add("ims_client_credentials_tokens")
     return json_response(200, oidc.token_response(backend, client, tokens), NO_STORE)
 
 
@@ -180,9 +191,15 @@ def served_fault(backend: Backend, grant_type: str | None) -> Response | None:
     if kind is None:
         return None
     backend.counters.fault(IMS_LATENCY)
+    s2s = grant_type == grant_types.CLIENT_CREDENTIALS
+    if s2s and kind in ("400", "401"):
+        backend.counters.add("ims_rejected_client_credentials")
     if kind == "400":
         if grant_type == grant_types.REFRESH_TOKEN:
             backend.counters.add("ims_rejected_refreshes")
+        if s2s:
+            # No code or refresh token to be dead: the credential lost the scope it asks for.
+            return ims_error(400, "invalid_scope", "The credential does not have this scope.")
         what = (
             "authorization code"
             if grant_type == grant_types.AUTHORIZATION_CODE
@@ -282,10 +299,7 @@ def discovery(backend: Backend, request: Request, match: re.Match[str]) -> Respo
             "userinfo_endpoint": base + IMS_USERINFO_PATH,
             "revocation_endpoint": base + IMS_REVOKE_PATH,
             "response_types_supported": ["code"],
-            "grant_types_supported": [
-                grant_types.AUTHORIZATION_CODE,
-                grant_types.REFRESH_TOKEN,
-            ],
+            "grant_types_supported": list(grant_types.SUPPORTED[PROVIDER_ADOBE_IMS]),
             "scopes_supported": list(backend.ims_scopes_allowed),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "revocation_endpoint_auth_methods_supported": [

@@ -23,7 +23,8 @@ OPENID = "openid"
 
 def token_response(backend: Backend, client: ClientApp, tokens: IssuedTokens) -> dict[str, Any]:
     """The IMS token endpoint's body: ``refresh_token`` only with ``offline_access``,
-    ``id_token`` only with ``openid``."""
+    ``id_token`` only with ``openid`` and a user who signed in (never for ``client_credentials``,
+    which authenticates no one but the client)."""
     body: dict[str, Any] = {
         "access_token": tokens.access_token,
         "token_type": "bearer",
@@ -31,7 +32,7 @@ def token_response(backend: Backend, client: ClientApp, tokens: IssuedTokens) ->
     }
     if tokens.refresh_token is not None:
         body["refresh_token"] = tokens.refresh_token
-    if OPENID in tokens.scopes:
+    if OPENID in tokens.scopes and client.signs_users_in:
         body["id_token"] = id_token(backend, client, tokens)
     return body
 

@@ -2,7 +2,7 @@
 
 Registered through the ``pytest11`` entry point, so this module is imported by every pytest run
 of a project that installs the package: it imports neither Django nor the emulator at import
-time and adds nothing but a marker and three fixtures.
+time and adds nothing but a marker and four fixtures.
 """
 
 from __future__ import annotations
@@ -12,12 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT
+from django_workfront_oauth.constants import (
+    PROVIDER_ADOBE_IMS,
+    PROVIDER_ADOBE_IMS_S2S,
+    PROVIDER_WORKFRONT,
+)
 
 if TYPE_CHECKING:
     from .emulator import WorkfrontEmulator
 
 MARKER = "workfront_emulator"
+#: The instance ``workfront_s2s_settings`` adds to ``WORKFRONT_OAUTH_INSTANCES``.
+S2S_INSTANCE = "service"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,6 +96,37 @@ def workfront_ims_settings(
     settings.WORKFRONT_OAUTH_CLIENT_SECRET = workfront_emulator.ims_client_secret
     _register_test_callbacks(workfront_emulator.add_ims_redirect_uri, settings)
     return workfront_emulator
+
+
+@pytest.fixture
+def workfront_s2s_settings(
+    workfront_emulator: WorkfrontEmulator, settings: Any
+) -> Iterator[WorkfrontEmulator]:
+    """Add an instance ``"service"`` on the emulator's Server-to-Server credential; returns the
+    emulator.
+
+    It joins whatever ``WORKFRONT_OAUTH_INSTANCES`` holds (the flat settings, and so the default
+    instance, are left alone, so this combines with ``workfront_settings`` or
+    ``workfront_ims_settings``), through pytest-django's ``settings`` fixture.
+    """
+    instances = dict(getattr(settings, "WORKFRONT_OAUTH_INSTANCES", None) or {})
+    instances[S2S_INSTANCE] = {
+        "PROVIDER": PROVIDER_ADOBE_IMS_S2S,
+        "HOST": workfront_emulator.base_url,
+        "IMS_HOST": workfront_emulator.base_url,
+        "IMS_ORG_ID": workfront_emulator.ims_org_id,
+        "CLIENT_ID": workfront_emulator.s2s_client_id,
+        "CLIENT_SECRET": workfront_emulator.s2s_client_secret,
+    }
+    # A new dict, so the one the settings held before is restored untouched.
+    settings.WORKFRONT_OAUTH_INSTANCES = instances
+    # The process keeps the instance's row (its token) in memory: a row of an earlier test,
+    # rolled back with that test's transaction, must not be served to this one.
+    from django_workfront_oauth.services.server_to_server import forget_service_connections
+
+    forget_service_connections()
+    yield workfront_emulator
+    forget_service_connections()
 
 
 def _register_test_callbacks(register: Callable[[str], None], settings: Any) -> None:

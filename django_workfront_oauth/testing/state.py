@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .clients import ClientApp, Directory, EmulatedUser
 from .codes import CodeDesk
-from .common import Shared
+from .common import OAuthError, Shared, invalid_request
 from .grants import GrantInfo, GrantLedger, IssuedTokens
 from .sessions import SessionInfo, SessionTable
 
@@ -67,6 +67,21 @@ class GrantStore:
         with self.lock:
             self.directory.user(username)  # KeyError for a user who does not exist
             return self.grants.create(client, username, redirect_uri, tuple(scopes))
+
+    def client_credentials(self, client: ClientApp, scopes: tuple[str, ...]) -> IssuedTokens:
+        """A token for the client's own account (RFC 6749 4.4): no user signs in, no refresh token.
+
+        Every token is a grant of its own, so revoking one leaves the others alive. ``scope`` is
+        required (Adobe documents it so) and may name only scopes the credential has.
+        """
+        if not scopes:
+            raise invalid_request("scope is required.")
+        unknown = [scope for scope in scopes if scope not in client.scopes_allowed]
+        if unknown:
+            raise OAuthError(400, "INVALID_SCOPE", "Invalid scope: " + ",".join(unknown) + ".")
+        with self.lock:
+            self.directory.user(client.service_user)  # KeyError: a client without an account
+            return self.grants.create(client, client.service_user, "", scopes)
 
     def ended_grants(self, username: str | None = None) -> list[tuple[str, str]]:
         """``(grant id, reason)`` of every ended grant, for tests that check why."""

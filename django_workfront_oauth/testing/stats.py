@@ -38,16 +38,24 @@ class Stats(TypedDict):
     ims_userinfo_calls: int
     ims_faults_served: int
     ims_api_calls: int
+    # The Server-to-Server credential's client_credentials requests at the IMS token endpoint.
+    ims_client_credentials_tokens: int
+    ims_rejected_client_credentials: int
     gateway_errors: dict[str, int]
 
 
-def _grant_types() -> dict[str, int]:
-    return {"authorization_code": 0, "refresh_token": 0, "other": 0}
+#: The grant types each token endpoint counts by name; anything else counts as ``"other"``.
+LEGACY_GRANT_TYPES = ("authorization_code", "refresh_token")
+IMS_GRANT_TYPES = (*LEGACY_GRANT_TYPES, "client_credentials")
+
+
+def _grant_types(names: tuple[str, ...]) -> dict[str, int]:
+    return {**dict.fromkeys(names, 0), "other": 0}
 
 
 def _empty() -> Stats:
     return {
-        "token_requests": _grant_types(),
+        "token_requests": _grant_types(LEGACY_GRANT_TYPES),
         "codes_issued": 0,
         "code_exchanges": 0,
         "rejected_code_exchanges": 0,
@@ -61,7 +69,7 @@ def _empty() -> Stats:
         "unauthenticated_api_calls": 0,
         "logouts": 0,
         "faults_served": {"token": 0, "api": 0},
-        "ims_token_requests": _grant_types(),
+        "ims_token_requests": _grant_types(IMS_GRANT_TYPES),
         "ims_codes_issued": 0,
         "ims_code_exchanges": 0,
         "ims_rejected_code_exchanges": 0,
@@ -74,6 +82,8 @@ def _empty() -> Stats:
         "ims_userinfo_calls": 0,
         "ims_faults_served": 0,
         "ims_api_calls": 0,
+        "ims_client_credentials_tokens": 0,
+        "ims_rejected_client_credentials": 0,
         "gateway_errors": {},
     }
 
@@ -99,7 +109,8 @@ class StatsRecorder:
 
     def token_request(self, grant_type: str | None, *, ims: bool = False) -> None:
         """Count a token request under its grant type (``"other"`` for anything else)."""
-        key = grant_type if grant_type in ("authorization_code", "refresh_token") else "other"
+        known = IMS_GRANT_TYPES if ims else LEGACY_GRANT_TYPES
+        key = grant_type if grant_type is not None and grant_type in known else "other"
         with self._lock:
             self._stats["ims_token_requests" if ims else "token_requests"][key] += 1
 

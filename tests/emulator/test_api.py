@@ -237,7 +237,8 @@ def test_an_unsupported_modifier_is_an_error(emu: WorkfrontEmulator, sid: str) -
 
 
 def test_boolean_fields_filter_as_true_and_false(emu: WorkfrontEmulator, sid: str) -> None:
-    assert len(api_get(emu, "USER/search", sid, isActive="true").json()["data"]) == 1
+    # The default user and the Server-to-Server credential's technical account.
+    assert len(api_get(emu, "USER/search", sid, isActive="true").json()["data"]) == 2
     assert api_get(emu, "USER/search", sid, isActive="false").json()["data"] == []
 
 
@@ -248,8 +249,9 @@ def test_case_insensitive_sort(emu: WorkfrontEmulator, sid: str) -> None:
     asc = api_get(emu, "USER/search", sid, name_Sort="ciasc").json()["data"]
     plain = api_get(emu, "USER/search", sid, name_Sort="asc").json()["data"]
 
-    assert [row["name"] for row in asc] == ["amy Adams", "Bea Brown", "Wendy Frontier"]
-    assert [row["name"] for row in plain] == ["Bea Brown", "Wendy Frontier", "amy Adams"]
+    people = ["amy Adams", "Bea Brown", "Technical Account", "Wendy Frontier"]
+    assert [row["name"] for row in asc] == people
+    assert [row["name"] for row in plain] == [*people[1:], "amy Adams"]
 
 
 def test_filter_by_owner_is_the_current_user(emu: WorkfrontEmulator, sid: str) -> None:

@@ -179,6 +179,8 @@ def test_stats_are_a_snapshot_and_reset(emu: WorkfrontEmulator) -> None:
         "ims_userinfo_calls",
         "ims_faults_served",
         "ims_api_calls",
+        "ims_client_credentials_tokens",
+        "ims_rejected_client_credentials",
         "gateway_errors",
     }
 

@@ -211,6 +211,7 @@ def test_a_code_is_exchanged_with_either_client_authentication(
     assert emu.stats["ims_token_requests"] == {
         "authorization_code": 1,
         "refresh_token": 0,
+        "client_credentials": 0,
         "other": 0,
     }
     assert emu.stats["token_requests"]["authorization_code"] == 0
@@ -451,7 +452,6 @@ def test_a_legacy_refresh_token_is_unknown_to_ims(emu: WorkfrontEmulator) -> Non
     ("body", "error"),
     [
         ({"grant_type": "password", "username": "u"}, "unsupported_grant_type"),
-        ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
         ({"code": "x"}, "invalid_request"),
     ],
 )
@@ -461,6 +461,15 @@ def test_other_grant_types(emu: WorkfrontEmulator, body: dict, error: str) -> No
     assert response.status_code == 400
     assert _error(response) == error
     assert emu.stats["ims_token_requests"]["other"] == 1
+
+
+def test_the_web_app_may_not_use_client_credentials(emu: WorkfrontEmulator) -> None:
+    # Only the Server-to-Server credential mints tokens for itself (tests/emulator/test_s2s.py).
+    response = ims_token(emu, {"grant_type": "client_credentials", "scope": "openid"})
+
+    assert response.status_code == 400
+    assert _error(response) == "unauthorized_client"
+    assert emu.stats["ims_token_requests"]["client_credentials"] == 1
 
 
 def test_the_token_endpoint_wants_post(emu: WorkfrontEmulator) -> None:
@@ -868,7 +877,12 @@ def test_the_counters_of_a_whole_ims_life(emu: WorkfrontEmulator, ims: IMSBrowse
     stats = emu.stats
     assert stats["ims_consents_denied"] == 1
     assert stats["ims_codes_issued"] == stats["ims_code_exchanges"] == 1
-    assert stats["ims_token_requests"] == {"authorization_code": 1, "refresh_token": 2, "other": 0}
+    assert stats["ims_token_requests"] == {
+        "authorization_code": 1,
+        "refresh_token": 2,
+        "client_credentials": 0,
+        "other": 0,
+    }
     assert stats["ims_successful_refreshes"] == 1
     assert stats["ims_rejected_refreshes"] == stats["ims_reuse_detections"] == 1
     assert stats["ims_revokes"] == stats["ims_userinfo_calls"] == 1

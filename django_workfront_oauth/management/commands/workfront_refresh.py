@@ -16,7 +16,8 @@ class Command(BaseCommand):
 
     help = (
         "Refresh Workfront connections whose access token is due (expiring within "
-        "REFRESH_MARGIN). Run it from cron when the site has no Celery beat."
+        "REFRESH_MARGIN), and renew due Server-to-Server tokens. Run it from cron when the "
+        "site has no Celery beat."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -61,9 +62,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"[{done}/{total}] connection {pk}: {outcome.value}")
 
         counts = services.refresh_many(ids, force=options["force"], progress=progress)
+        if not options["user"]:
+            # The site's own Server-to-Server tokens, renewed before they are due, as the
+            # beat task does: a cron-only site keeps them fresh with this command too.
+            counts.update(services.renew_due_service_tokens())
         summary = ", ".join(f"{count} {name}" for name, count in sorted(counts.items()))
         style = (
-            self.style.WARNING if counts.keys() - {"refreshed", "not_due"} else self.style.SUCCESS
+            self.style.WARNING
+            if counts.keys() - {"refreshed", "not_due", "service_renewed"}
+            else self.style.SUCCESS
         )
         self.stdout.write(
             style(f"{total} connection(s) considered" + (f": {summary}." if summary else "."))
