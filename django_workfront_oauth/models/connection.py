@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import (
@@ -17,10 +15,9 @@ from ..conf import (
     PROVIDER_ADOBE_IMS,
     PROVIDER_ADOBE_IMS_S2S,
     PROVIDER_WORKFRONT,
-    InstanceSettings,
 )
-from ..conf import app_settings as wf_settings
 from ..fields import EncryptedTokenField
+from .lifetime import TokenLifetime
 
 if TYPE_CHECKING:
     from ..client import WorkfrontClient
@@ -61,7 +58,7 @@ class WorkfrontConnectionQuerySet(models.QuerySet["WorkfrontConnection"]):
         )
 
 
-class WorkfrontConnection(models.Model):
+class WorkfrontConnection(TokenLifetime, models.Model):
     """One Django user's OAuth connection to one Workfront instance."""
 
     class Status(models.TextChoices):
@@ -175,28 +172,6 @@ class WorkfrontConnection(models.Model):
             f"<WorkfrontConnection pk={self.pk} user_id={self.user_id} instance={self.instance!r} "
             f"host={self.host!r} status={self.status!r}>"
         )
-
-    def get_instance_settings(self) -> InstanceSettings:
-        """The settings of this connection's instance (``KeyError`` when no longer configured)."""
-        return wf_settings.get_instance(self.instance)
-
-    def refresh_margin(self) -> timedelta:
-        """How long before expiry this is due (the app default if the instance is gone)."""
-        if wf_settings.has_instance(self.instance):
-            return self.get_instance_settings().refresh_margin
-        return wf_settings.get_instance(DEFAULT_INSTANCE).refresh_margin
-
-    def is_expired(self, now: datetime | None = None) -> bool:
-        """True when the access token's expiry has passed (or is unknown)."""
-        if self.access_token_expires_at is None:
-            return True
-        return self.access_token_expires_at <= (now or timezone.now())
-
-    def is_due(self, now: datetime | None = None) -> bool:
-        """True when the access token expires within ``REFRESH_MARGIN`` (or already has)."""
-        if self.access_token_expires_at is None:
-            return True
-        return self.access_token_expires_at - self.refresh_margin() <= (now or timezone.now())
 
     @property
     def has_refresh_token(self) -> bool:

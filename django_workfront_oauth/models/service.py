@@ -7,16 +7,14 @@ throttles integrations that mint too many).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import DEFAULT_INSTANCE, InstanceSettings
-from ..conf import app_settings as wf_settings
 from ..fields import EncryptedTokenField
 from .connection import Provider
+from .lifetime import TokenLifetime
 
 __all__ = ["ServiceConnection", "ServiceConnectionQuerySet"]
 
@@ -29,7 +27,7 @@ class ServiceConnectionQuerySet(models.QuerySet["ServiceConnection"]):
         return self.defer("access_token")
 
 
-class ServiceConnection(models.Model):
+class ServiceConnection(TokenLifetime, models.Model):
     """The token of one Server-to-Server instance, and the technical account it acts as."""
 
     instance = models.CharField(
@@ -90,23 +88,6 @@ class ServiceConnection(models.Model):
         # Never the token: repr ends up in logs, shells and error reports.
         return f"<ServiceConnection pk={self.pk} instance={self.instance!r} host={self.host!r}>"
 
-    def get_instance_settings(self) -> InstanceSettings:
-        """The settings of this connection's instance (``KeyError`` when no longer configured)."""
-        return wf_settings.get_instance(self.instance)
-
-    def refresh_margin(self) -> timedelta:
-        """How long before expiry a new token is requested."""
-        name = self.instance if wf_settings.has_instance(self.instance) else DEFAULT_INSTANCE
-        return wf_settings.get_instance(name).refresh_margin
-
     def is_expired(self, now: datetime | None = None) -> bool:
         """True without a token, or when its expiry has passed (or is unknown)."""
-        if not self.access_token or self.access_token_expires_at is None:
-            return True
-        return self.access_token_expires_at <= (now or timezone.now())
-
-    def is_due(self, now: datetime | None = None) -> bool:
-        """True when a new token should be requested: expired, or within ``REFRESH_MARGIN``."""
-        if self.access_token_expires_at is None:
-            return True
-        return self.access_token_expires_at - self.refresh_margin() <= (now or timezone.now())
+        return not self.access_token or super().is_expired(now)
