@@ -73,6 +73,8 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     # The wall-clock bound of one request, body included, and the largest body read.
     "HTTP_DEADLINE": timedelta(seconds=30),
     "HTTP_MAX_RESPONSE_SIZE": 32 * 1024 * 1024,
+    # Workfront caps each customer's concurrent API threads: a process-wide cap per host.
+    "MAX_CONCURRENT_REQUESTS": 10,
     "SUCCESS_URL": "/",
 }
 
@@ -157,6 +159,7 @@ class InstanceSettings:
     http_timeout: timedelta
     http_deadline: timedelta
     http_max_response_size: int
+    max_concurrent_requests: int
     success_url: str
 
     def __repr__(self) -> str:
@@ -236,6 +239,7 @@ def _instance_settings(name: str, raw: Mapping[str, Any]) -> InstanceSettings:
         http_timeout=_typed(raw, "HTTP_TIMEOUT", as_timedelta),
         http_deadline=_typed(raw, "HTTP_DEADLINE", as_timedelta),
         http_max_response_size=_typed(raw, "HTTP_MAX_RESPONSE_SIZE", _positive_int),
+        max_concurrent_requests=_typed(raw, "MAX_CONCURRENT_REQUESTS", _positive_int),
         success_url=str(raw["SUCCESS_URL"]),
     )
 

@@ -12,8 +12,12 @@ __all__ = [
     "TokenDecryptionError",
     "UnusableTokenAnswer",
     "WorkfrontAPIError",
+    "WorkfrontNotFound",
     "WorkfrontOAuthError",
+    "WorkfrontPermissionDenied",
     "WorkfrontUnavailable",
+    "WorkfrontValidationError",
+    "api_error_for",
 ]
 
 
@@ -67,6 +71,43 @@ class WorkfrontAPIError(WorkfrontOAuthError):
         where = f"HTTP {self.status}" if self.status is not None else "no HTTP status"
         kind = f" {self.error_class}" if self.error_class else ""
         return f"Workfront API error ({where}{kind}): {self.message}"
+
+
+class WorkfrontNotFound(WorkfrontAPIError):
+    """The object does not exist (or this user cannot see it): HTTP 404, ``NotFoundException``."""
+
+
+class WorkfrontValidationError(WorkfrontAPIError):
+    """Workfront refused the input: an unknown or missing field, a bad value, a bulk over 100."""
+
+
+class WorkfrontPermissionDenied(WorkfrontAPIError):
+    """The Workfront user may not do this (its access level): ``SecurityException``, HTTP 403."""
+
+
+#: Parts of Workfront's error class names, by the subclass callers branch on.
+_ERROR_KINDS: tuple[tuple[type[WorkfrontAPIError], tuple[str, ...]], ...] = (
+    (WorkfrontNotFound, ("notfound", "objectnotfound", "nosuchobject")),
+    (WorkfrontPermissionDenied, ("security", "accessdenied", "permission", "notallowed")),
+    (WorkfrontValidationError, ("invalidparameter", "validation", "apimodel", "illegalargument")),
+)
+
+
+def api_error_for(
+    message: str, *, status: int | None = None, error_class: str = ""
+) -> WorkfrontAPIError:
+    """The most precise :class:`WorkfrontAPIError` for Workfront's error class and status."""
+    folded = error_class.lower().replace("_", "")
+    for kind, markers in _ERROR_KINDS:
+        if any(marker in folded for marker in markers):
+            return kind(message, status=status, error_class=error_class)
+    by_status = {
+        404: WorkfrontNotFound,
+        403: WorkfrontPermissionDenied,
+        422: WorkfrontValidationError,
+    }
+    kind = by_status.get(status or 0, WorkfrontAPIError)
+    return kind(message, status=status, error_class=error_class)
 
 
 class TokenDecryptionError(WorkfrontOAuthError):

@@ -109,16 +109,19 @@ def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
                     id=ID("E013"),
                 )
             )
-    size = raw["HTTP_MAX_RESPONSE_SIZE"]
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        errors.append(
-            Error(
-                f"{setting_name(name, 'HTTP_MAX_RESPONSE_SIZE')} must be a positive number of "
-                "bytes.",
-                hint="For example 32 * 1024 * 1024.",
-                id=ID("E013"),
+    for key, example in (
+        ("HTTP_MAX_RESPONSE_SIZE", "32 * 1024 * 1024 (bytes)"),
+        ("MAX_CONCURRENT_REQUESTS", "10"),
+    ):
+        number = raw[key]
+        if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+            errors.append(
+                Error(
+                    f"{setting_name(name, key)} must be a positive whole number.",
+                    hint=f"For example {example}.",
+                    id=ID("E013"),
+                )
             )
-        )
     if raw["USE_PKCE"] is not None and not isinstance(raw["USE_PKCE"], bool):
         errors.append(
             Error(

@@ -127,6 +127,11 @@ class AdobeIMSProvider(OAuthProvider):
     def configuration_problem(self, status: int, body: Any) -> str:
         if status != 403 or self.is_authentication_failure(status, body):
             return ""
+        error = body.get("error") if isinstance(body, Mapping) else None
+        if isinstance(error, Mapping) and error.get("class"):
+            # Workfront itself answered (its own error shape): the user may not do this. Only
+            # the gateway's refusals, before Workfront, are the site's settings.
+            return ""
         code, message = gateway_error(body)
         text = f"{code} {message}".lower()
         if "api key" in text or "api_key" in text or code == "403003":

@@ -1,4 +1,4 @@
-"""``WorkfrontClient``: Workfront's REST API on behalf of one connection.
+"""The client's core: one authenticated call, its refresh-and-retry, and Workfront's errors.
 
 While the access token is fresh an API call costs no SQL query: the connection in memory has
 everything. An expired token is refreshed first; a token Workfront refuses is refreshed once
@@ -9,24 +9,25 @@ own Server-to-Server connection (:func:`service_client`) gets a new token instea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
 
-from .exceptions import WorkfrontAPIError, WorkfrontOAuthError, WorkfrontUnavailable
-from .http import retry_after_seconds, send
-from .models import ServiceConnection
-from .providers import OAuthProvider, get_provider, json_or_none, safe_code
-from .redact import scrubbed_traceback
-from .services import refresh_connection, renew_service_token, service_connection
+from ..exceptions import WorkfrontAPIError, WorkfrontOAuthError, WorkfrontUnavailable, api_error_for
+from ..http import retry_after_seconds, send
+from ..models import ServiceConnection
+from ..providers import OAuthProvider, get_provider, json_or_none, safe_code
+from ..redact import scrubbed_traceback
+from ..services import refresh_connection, renew_service_token
+from .limits import host_slots
 
 if TYPE_CHECKING:
-    from .models import WorkfrontConnection
+    from ..models import WorkfrontConnection
 
-__all__ = ["MAX_PAGE_SIZE", "MAX_URL_LENGTH", "WorkfrontClient", "service_client"]
+__all__ = ["MAX_MESSAGE_LENGTH", "MAX_PAGE_SIZE", "MAX_URL_LENGTH", "ClientCore"]
 
 #: Workfront's largest page (``$$LIMIT``).
 MAX_PAGE_SIZE = 2000
@@ -36,7 +37,7 @@ MAX_URL_LENGTH = 8000
 MAX_MESSAGE_LENGTH = 300
 
 
-class WorkfrontClient:
+class ClientCore:
     """Calls Workfront's REST API (``/attask/api/<version>/``) with a connection's token."""
 
     def __init__(
@@ -86,17 +87,18 @@ class WorkfrontClient:
         *,
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
         """Call ``<base_url>/<path>`` and return the response's ``data``."""
         provider = self.provider
         if self.connection.is_expired():
             self._renew()
         used_token = self.connection.access_token
-        response = self._send(provider, method, path, params, data)
+        response = self._send(provider, method, path, params, data, files)
         body = json_or_none(response)  # parsed once: a page can be a megabyte
         if provider.is_authentication_failure(response.status_code, body):
             self._renew(rejected_access_token=used_token)
-            response = self._send(provider, method, path, params, data)
+            response = self._send(provider, method, path, params, data, files)
             body = json_or_none(response)
         return self._unwrap(provider, response, body)
 
@@ -116,58 +118,6 @@ class WorkfrontClient:
         """``DELETE`` with query parameters."""
         return self.request("DELETE", path, params=params)
 
-    # -- searching ---------------------------------------------------------------------------
-
-    def iter_search(
-        self,
-        objcode: str,
-        *,
-        fields: str | Sequence[str] | None = None,
-        limit: int | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        **filters: Any,
-    ) -> Iterator[dict[str, Any]]:
-        """Every matching row, fetched lazily page by page (``$$FIRST``/``$$LIMIT``).
-
-        Without an explicit sort Workfront's pages can repeat or skip rows, so rows are sorted
-        by ID unless a ``*_Sort`` filter says otherwise.
-        """
-        page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        params = dict(filters)
-        if fields:
-            params["fields"] = fields if isinstance(fields, str) else ",".join(fields)
-        if not any(key.endswith("_Sort") for key in params):
-            params["ID_Sort"] = "asc"
-        first = 0
-        while limit is None or first < limit:
-            size = page_size if limit is None else min(page_size, limit - first)
-            rows = self.get(f"{objcode}/search", **params, **{"$$FIRST": first, "$$LIMIT": size})
-            if not isinstance(rows, list):
-                raise WorkfrontAPIError("Workfront's search did not return a list.")
-            yield from rows
-            if len(rows) < size:
-                return
-            first += len(rows)
-
-    def search(
-        self,
-        objcode: str,
-        *,
-        fields: str | Sequence[str] | None = None,
-        limit: int | None = None,
-        **filters: Any,
-    ) -> list[dict[str, Any]]:
-        """Every matching row (or the first ``limit``), as a list."""
-        return list(self.iter_search(objcode, fields=fields, limit=limit, **filters))
-
-    def count(self, objcode: str, **filters: Any) -> int:
-        """How many objects match."""
-        data = self.get(f"{objcode}/count", **filters)
-        try:
-            return int(data["count"])
-        except (KeyError, TypeError, ValueError):
-            raise WorkfrontAPIError("Workfront's count did not return a number.") from None
-
     # -- plumbing ----------------------------------------------------------------------------
 
     def _renew(self, rejected_access_token: str | None = None) -> None:
@@ -184,23 +134,28 @@ class WorkfrontClient:
         path: str,
         params: Mapping[str, Any] | None,
         data: Mapping[str, Any] | None,
+        files: Mapping[str, Any] | None = None,
     ) -> requests.Response:
         url = f"{provider.api_url(self.connection.host, '')}{path.lstrip('/')}"
         query = dict(params or {})
         body = dict(data) if data is not None else None
-        if method.upper() == "GET" and len(url) + len(urlencode(query)) + 1 > MAX_URL_LENGTH:
-            # Too long for Workfront's URL limit: the same query, POSTed, tagged as a GET.
-            method, body, query = "POST", {**query, "method": "GET"}, {}
-        headers = provider.api_headers(self.connection.access_token)
+        if len(url) + len(urlencode(query, doseq=True)) + 1 > MAX_URL_LENGTH and files is None:
+            # Too long for Workfront's URL limit (a long filter, a big ID list): the same
+            # request POSTed with the parameters in the body, the real method as method=.
+            body = {**query, **(body or {}), "method": method.upper()}
+            method, query = "POST", {}
+        slots = host_slots(self.connection.host, provider.instance.max_concurrent_requests)
         for attempt in range(self.busy_retries + 1):
-            response = send(
-                method,
-                url,
-                params=query or None,
-                data=body,
-                headers=headers,
-                **provider.instance.http_bounds,
-            )
+            with slots:
+                response = send(
+                    method,
+                    url,
+                    params=query or None,
+                    data=body,
+                    files=files,
+                    headers=provider.api_headers(self.connection.access_token),
+                    **provider.instance.http_bounds,
+                )
             if response.status_code not in (429, 503) or attempt == self.busy_retries:
                 return response
             wait = retry_after_seconds(response)
@@ -231,7 +186,7 @@ class WorkfrontClient:
             raise WorkfrontAPIError(problem, status=status, error_class="configuration")
         if error is not None:
             error_class, message = error
-            raise WorkfrontAPIError(
+            raise api_error_for(
                 message or "Workfront returned an error.",
                 status=status,
                 error_class=safe_code(error_class) or error_class[:100],
@@ -241,18 +196,7 @@ class WorkfrontClient:
                 f"Workfront answered HTTP {status}.", retry_after=retry_after_seconds(response)
             )
         if status >= 300:
-            raise WorkfrontAPIError(f"Workfront answered HTTP {status}.", status=status)
+            raise api_error_for(f"Workfront answered HTTP {status}.", status=status)
         if not isinstance(body, Mapping) or "data" not in body:
             raise WorkfrontAPIError("Workfront's answer is not a JSON data object.", status=status)
         return body["data"]
-
-
-def service_client(instance: str, **options: Any) -> WorkfrontClient:
-    """A client for the site's own Workfront connection: an ``adobe_ims_s2s`` instance.
-
-    Usable from any process (web, Celery, a management command, a shell). The token is stored
-    encrypted and shared by every process; a new one is requested only when the stored one is
-    missing, due or refused, by exactly one process at a time. ``options`` go to
-    :class:`WorkfrontClient`. An instance of another provider raises ``ValueError``.
-    """
-    return WorkfrontClient(service_connection(instance), **options)
