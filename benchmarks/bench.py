@@ -33,7 +33,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import run_tests  # noqa: E402  (scripts/run_tests.py: private_postgres, private_redis)
 
-from django_workfront_oauth.client import WorkfrontClient  # noqa: E402
+# Only what imports without Django's settings: the client and the models come in the functions,
+# after django.setup().
 from django_workfront_oauth.testing import WorkfrontEmulator  # noqa: E402
 
 DATABASE = "workfront_oauth_bench"
@@ -109,6 +110,7 @@ def make_connections(
         rows.append(
             WorkfrontConnection(
                 user=user,
+                provider="workfront",  # the model's default is Adobe IMS
                 host=host,
                 domain="acme",
                 lane="my",
@@ -137,6 +139,7 @@ def bench_queries(emulator: WorkfrontEmulator, rounds: int = 20) -> list[Row]:
     from django.utils import timezone
 
     from django_workfront_oauth import services
+    from django_workfront_oauth.client import WorkfrontClient
     from django_workfront_oauth.models import WorkfrontConnection
 
     (made,) = make_connections(1, "queries", expired=False, emulator=emulator)
@@ -227,6 +230,7 @@ def compare_with_requests(
     """``WorkfrontClient(connection).get(path, **params)`` against a bare ``requests.Session``."""
     import requests
 
+    from django_workfront_oauth.client import WorkfrontClient
     from django_workfront_oauth.models import WorkfrontConnection
 
     (made,) = make_connections(1, f"client-{uuid.uuid4().hex[:6]}", expired=False, emulator=None)
@@ -292,6 +296,198 @@ def bench_client(emulator: WorkfrontEmulator, pairs: int, page_pairs: int) -> li
             )
         )
     return rows
+
+
+# -- the site's own Server-to-Server connection ------------------------------------------------
+
+#: The benchmark's ``adobe_ims_s2s`` instance, on the emulator's Server-to-Server credential
+#: (``settings.py``, from the ``BENCH_S2S_*`` variables ``main`` sets).
+SERVICE = "service"
+
+
+def s2s_child(calls: int, barrier: Path, name: str) -> int:
+    """One of the processes of ``bench_s2s_token_rate`` (``bench.py --s2s-child``).
+
+    Sets Django up and says it is ready; at the start time written to ``barrier/go`` it makes
+    ``calls`` calls of ``service_client(SERVICE).count("PROJ")``, the first of which finds no
+    token stored, and prints what came of them as one JSON line.
+    """
+    import json
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from django_workfront_oauth.client import service_client
+    from django_workfront_oauth.exceptions import WorkfrontOAuthError
+
+    connection.ensure_connection()
+    (barrier / f"ready-{name}").touch()
+    go = barrier / "go"
+    wait_until(go.exists, timeout=120, interval=0.002, what="the start")
+    delay = float(go.read_text()) - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    answered, errors = 0, []
+    started = time.perf_counter()
+    for _ in range(calls):
+        try:
+            service_client(SERVICE).count("PROJ")
+        except WorkfrontOAuthError as err:
+            errors.append(f"{type(err).__name__}: {err}")
+        else:
+            answered += 1
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"answered": answered, "errors": errors[:3], "elapsed": elapsed}))
+    return 0
+
+
+def bench_s2s_token_rate(
+    emulator: WorkfrontEmulator, workdir: Path, *, processes: int, calls: int, latency: float
+) -> list[Row]:
+    """``calls`` API calls through ``service_client`` spread over ``processes`` processes that
+    start together with no token stored: how many token requests reached the emulator."""
+    import json
+
+    from django_workfront_oauth.models import ServiceConnection
+
+    per_process = calls // processes
+    log(f"Server-to-Server: {processes} processes x {per_process} calls, no token stored")
+    ServiceConnection.objects.all().delete()
+    barrier = workdir / f"s2s-barrier-{uuid.uuid4().hex[:6]}"
+    barrier.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, str(Path(__file__).resolve()), "--s2s-child", str(per_process)]
+    children = [
+        subprocess.Popen(
+            [*command, "--s2s-barrier", str(barrier), "--s2s-name", str(i)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(processes)
+    ]
+    emulator.ims_latency = latency
+    try:
+
+        def all_ready() -> bool:
+            for child in children:
+                if child.poll() is not None:
+                    raise RuntimeError(f"a child died:\n{child.communicate()[1][-3000:]}")
+            return len(list(barrier.glob("ready-*"))) == processes
+
+        wait_until(all_ready, timeout=120, interval=0.01, what=f"{processes} children")
+        before = emulator.stats
+        (barrier / "go.tmp").write_text(repr(time.time() + 0.3))
+        (barrier / "go.tmp").replace(barrier / "go")
+        results = []
+        for child in children:
+            out, err = child.communicate(timeout=300)
+            if child.returncode != 0:
+                raise RuntimeError(f"a child failed:\n{err[-3000:]}")
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        after = emulator.stats
+    finally:
+        emulator.ims_latency = 0
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    errors = [error for result in results for error in result["errors"]]
+    if errors:
+        raise RuntimeError(f"Server-to-Server calls failed: {errors[:3]}")
+    made = sum(result["answered"] for result in results)
+    token_requests = (
+        after["ims_token_requests"]["client_credentials"]
+        - before["ims_token_requests"]["client_credentials"]
+    )
+    issued = after["ims_client_credentials_tokens"] - before["ims_client_credentials_tokens"]
+    refused = after["unauthenticated_api_calls"] - before["unauthenticated_api_calls"]
+    api_calls = after["ims_api_calls"] - before["ims_api_calls"]
+    per_thousand = token_requests * 1000 / made
+    slowest = max(result["elapsed"] for result in results)
+    ServiceConnection.objects.all().delete()
+    return [
+        Row(
+            "Server-to-Server token requests per 1,000 calls",
+            f"{per_thousand:g}",
+            "1",
+            per_thousand <= 1 and made == per_process * processes and refused == 0,
+            f"{processes} processes x {per_process:,} calls of service_client('{SERVICE}')"
+            f".count('PROJ'), started together with no token stored, {latency * 1e3:.0f} ms "
+            f"IMS latency: {token_requests} client_credentials request(s) and {issued} token(s) "
+            f"at the emulator for {made:,} calls answered ({api_calls:,} API calls with the "
+            f"technical account's lookup, {refused} refused); slowest process {slowest:.2f} s",
+        )
+    ]
+
+
+def bench_service_client(emulator: WorkfrontEmulator, pairs: int) -> list[Row]:
+    """What the client adds to a call with the site's own token, as ``bench_client`` measures it
+    for a user's: ``service_client(SERVICE)`` once, then ``client.get()`` against a bare
+    ``requests.Session``; and ``service_client(SERVICE).get()`` each call, the lookup included."""
+    import requests
+
+    from django_workfront_oauth.client import service_client
+    from django_workfront_oauth.models import ServiceConnection
+    from django_workfront_oauth.services.server_to_server import forget_service_connections
+
+    ServiceConnection.objects.all().delete()
+    forget_service_connections()
+    client = service_client(SERVICE)  # requests the token: not measured
+    path = "proj/count"
+    url = f"{client.base_url}/{path}"
+    headers = client.provider.api_headers(client.connection.access_token)  # the very same
+    timeout = client.provider.timeout
+    bare = requests.Session()
+    bare.trust_env = False
+
+    def with_client() -> Any:
+        return client.get(path)
+
+    def with_lookup() -> Any:
+        return service_client(SERVICE).get(path)
+
+    def with_requests() -> Any:
+        response = bare.get(url, headers=headers, timeout=timeout, allow_redirects=False)
+        return response.json()["data"]
+
+    assert with_client() == with_lookup() == with_requests()
+    warmup = 200
+    before = emulator.stats
+    ours, theirs = interleaved_medians(with_client, with_requests, pairs, warmup)
+    looked_up, theirs_again = interleaved_medians(with_lookup, with_requests, pairs, warmup)
+    after = emulator.stats
+    assert after["ims_api_calls"] - before["ims_api_calls"] == 4 * (pairs + warmup)
+    assert after["ims_token_requests"] == before["ims_token_requests"]  # one token throughout
+    assert after["unauthenticated_api_calls"] == before["unauthenticated_api_calls"]
+    ServiceConnection.objects.all().delete()
+    forget_service_connections()
+    ratio, lookup_ratio = ours / theirs, looked_up / theirs_again
+    return [
+        Row(
+            "API call time, service token: client / bare",
+            f"{ratio:.3f}",
+            "<= 1.02",
+            ratio <= 1.02,
+            f"medians of {pairs:,} interleaved pairs of GET proj/count with the Server-to-"
+            f"Server token (Bearer, x-gw-ims-org-id, x-api-key): client.get() "
+            f"{ours * 1e3:.3f} ms, Session.get().json() {theirs * 1e3:.3f} ms, the client from "
+            "one service_client() call, same URL and headers",
+        ),
+        Row(
+            "API call time: service_client(...).get() / bare",
+            f"{lookup_ratio:.3f}",
+            "(reference)",
+            None,
+            f"the same, service_client('{SERVICE}') called for every call (its lookup of the "
+            f"instance and the row in memory included): {looked_up * 1e3:.3f} ms against "
+            f"{theirs_again * 1e3:.3f} ms, {pairs:,} more pairs",
+        ),
+    ]
 
 
 # -- the sweep through a real worker -----------------------------------------------------------
@@ -614,8 +810,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--memory-sizes", default="1000,10000", help="due connections for the memory measure"
     )
+    parser.add_argument(
+        "--s2s-processes", type=int, default=8, help="processes of the Server-to-Server measure"
+    )
+    parser.add_argument(
+        "--s2s-calls", type=int, default=1000, help="API calls they share (service_client)"
+    )
     parser.add_argument("--output", type=Path, default=LATEST, help="where to write the table")
+    # One process of the Server-to-Server measure (bench_s2s_token_rate starts them).
+    parser.add_argument("--s2s-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--s2s-barrier", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--s2s-name", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.s2s_child is not None:
+        return s2s_child(args.s2s_child, args.s2s_barrier, args.s2s_name)
     began = time.monotonic()
     load_at_start = ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -637,6 +845,9 @@ def main(argv: list[str]) -> int:
                 os.environ["BENCH_WORKFRONT_HOST"] = emulator.base_url
                 os.environ["BENCH_WORKFRONT_CLIENT_ID"] = emulator.client_id
                 os.environ["BENCH_WORKFRONT_CLIENT_SECRET"] = emulator.client_secret
+                os.environ["BENCH_S2S_ORG_ID"] = emulator.ims_org_id
+                os.environ["BENCH_S2S_CLIENT_ID"] = emulator.s2s_client_id
+                os.environ["BENCH_S2S_CLIENT_SECRET"] = emulator.s2s_client_secret
 
                 import django
                 from django.core.management import call_command
@@ -650,6 +861,15 @@ def main(argv: list[str]) -> int:
                 rows += bench_queries(emulator)
                 log(f"API client vs requests, {args.pairs} pairs")
                 rows += bench_client(emulator, args.pairs, args.page_pairs)
+                log(f"API client with a Server-to-Server token vs requests, {args.pairs} pairs")
+                rows += bench_service_client(emulator, args.pairs)
+                rows += bench_s2s_token_rate(
+                    emulator,
+                    workdir,
+                    processes=args.s2s_processes,
+                    calls=args.s2s_calls,
+                    latency=args.latency,
+                )
                 for pool in [p.strip() for p in args.pools.split(",") if p.strip()]:
                     rows += bench_worker_sweep(
                         emulator,

@@ -2,7 +2,7 @@
 
 Everything comes from environment variables that ``bench.py`` sets: the private PostgreSQL
 (``PGHOST``/``PGPORT``/``PGUSER``, database ``BENCH_DATABASE``) and the emulator
-(``BENCH_WORKFRONT_*``).
+(``BENCH_WORKFRONT_*``, and ``BENCH_S2S_*`` for its Server-to-Server credential).
 """
 
 from __future__ import annotations
@@ -40,3 +40,21 @@ WORKFRONT_OAUTH_CLIENT_ID = os.environ.get("BENCH_WORKFRONT_CLIENT_ID", "")
 WORKFRONT_OAUTH_CLIENT_SECRET = os.environ.get("BENCH_WORKFRONT_CLIENT_SECRET", "")
 WORKFRONT_OAUTH_DOMAIN = "acme"
 WORKFRONT_OAUTH_LANE = "my"
+# The user connections measured are the legacy Workfront OAuth2 app's (SessionID, rotating
+# refresh tokens), as in every earlier table; named, since the app's default is Adobe IMS.
+WORKFRONT_OAUTH_PROVIDER = "workfront"
+# The site's own Server-to-Server instance on the emulator's credential (BENCH_S2S_*).
+WORKFRONT_OAUTH_INSTANCES = (
+    {
+        "service": {
+            "PROVIDER": "adobe_ims_s2s",
+            "HOST": WORKFRONT_OAUTH_HOST,
+            "IMS_HOST": WORKFRONT_OAUTH_HOST,
+            "IMS_ORG_ID": os.environ.get("BENCH_S2S_ORG_ID", ""),
+            "CLIENT_ID": os.environ["BENCH_S2S_CLIENT_ID"],
+            "CLIENT_SECRET": os.environ.get("BENCH_S2S_CLIENT_SECRET", ""),
+        }
+    }
+    if os.environ.get("BENCH_S2S_CLIENT_ID")
+    else {}
+)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from ..exceptions import WorkfrontAPIError, WorkfrontOAuthError, WorkfrontUnavailable, api_error_for
 from ..http import retry_after_seconds, send
@@ -35,6 +36,14 @@ MAX_PAGE_SIZE = 2000
 MAX_URL_LENGTH = 8000
 #: How much of Workfront's own error message is kept in exceptions.
 MAX_MESSAGE_LENGTH = 300
+
+
+def _query_may_be_long(url: str, query: Mapping[str, Any]) -> bool:
+    """A cheap upper bound before the exact length: percent-encoding at most triples a byte."""
+    bound = len(url) + sum(
+        3 * (len(str(key)) + len(str(value))) + 2 for key, value in query.items()
+    )
+    return bound > MAX_URL_LENGTH
 
 
 class ClientCore:
@@ -139,12 +148,17 @@ class ClientCore:
         url = f"{provider.api_url(self.connection.host, '')}{path.lstrip('/')}"
         query = dict(params or {})
         body = dict(data) if data is not None else None
-        if len(url) + len(urlencode(query, doseq=True)) + 1 > MAX_URL_LENGTH and files is None:
+        if (
+            files is None
+            and _query_may_be_long(url, query)
+            and (len(url) + len(urlencode(query, doseq=True)) + 1 > MAX_URL_LENGTH)
+        ):
             # Too long for Workfront's URL limit (a long filter, a big ID list): the same
             # request POSTed with the parameters in the body, the real method as method=.
             body = {**query, **(body or {}), "method": method.upper()}
             method, query = "POST", {}
         slots = host_slots(self.connection.host, provider.instance.max_concurrent_requests)
+        headers = self._headers(provider)
         for attempt in range(self.busy_retries + 1):
             with slots:
                 response = send(
@@ -153,8 +167,8 @@ class ClientCore:
                     params=query or None,
                     data=body,
                     files=files,
-                    headers=provider.api_headers(self.connection.access_token),
-                    **provider.instance.http_bounds,
+                    headers=headers,
+                    **self._bounds,
                 )
             if response.status_code not in (429, 503) or attempt == self.busy_retries:
                 return response
@@ -168,6 +182,20 @@ class ClientCore:
             f"Workfront is busy (HTTP {response.status_code}).",
             retry_after=retry_after_seconds(response),
         )
+
+    @cached_property
+    def _bounds(self) -> dict[str, Any]:
+        return self.provider.instance.http_bounds
+
+    @sensitive_variables()
+    def _headers(self, provider: OAuthProvider) -> dict[str, str]:
+        """The call's headers, built again only when the token changed (a refresh)."""
+        token = self.connection.access_token
+        cached = self.__dict__.get("_headers_cache")
+        if cached is None or cached[0] != token:
+            cached = (token, provider.api_headers(token))
+            self.__dict__["_headers_cache"] = cached
+        return cached[1]
 
     @staticmethod
     def _error_of(body: Any) -> tuple[str, str] | None:

@@ -113,7 +113,9 @@ class ReadOperations(ClientCore):
         """The objects with these IDs, in one call (``/<obj>?ID=a,b,c``; long lists are POSTed)."""
         if not ids:
             return []
-        return _rows(self.get(objcode, ID=",".join(ids), **fields_param(fields)), "get")
+        data = self.get(objcode, ID=",".join(ids), **fields_param(fields))
+        # One ID may come back as the object itself rather than a list of one.
+        return [data] if isinstance(data, dict) else _rows(data, "get")
 
     def named_query(self, objcode: str, query: str, **filters: Any) -> list[dict[str, Any]]:
         """A named query (``WORK/myWork``…): ``/<obj>/<query>`` with the filters."""

@@ -2,7 +2,8 @@
 
 Configured from the environment the test process gives the worker (``conftest.py``): the broker
 is ``WORKFRONT_TEST_REDIS_URL``, the queue ``WORKFRONT_IT_QUEUE`` (unique per run), Django's
-settings ``tests.integration.child_settings``. Each task start and end is appended to a trace
+settings ``tests.integration.child_settings`` plus the Server-to-Server instance
+(``helpers.install_s2s_instance``). Each task start and end is appended to a trace
 file per pool process in ``WORKFRONT_IT_TRACE_DIR``, so the tests know which process runs which
 delivery of which task.
 """
@@ -18,7 +19,12 @@ from typing import Any
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
+from tests.integration.helpers import install_s2s_instance
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.integration.child_settings")
+# The site's own Server-to-Server instance, when the test process named its credential: set
+# before the pool forks, so every pool process has it.
+install_s2s_instance()
 
 QUEUE = os.environ.get("WORKFRONT_IT_QUEUE", "workfront-oauth-it")
 

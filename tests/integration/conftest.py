@@ -26,11 +26,17 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, USER_PROVIDERS
+from django_workfront_oauth.constants import (
+    PROVIDER_ADOBE_IMS,
+    PROVIDER_ADOBE_IMS_S2S,
+    USER_PROVIDERS,
+)
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.testing import WorkfrontEmulator
 from tests.integration.helpers import (
     ROOT,
+    S2S_ENVIRONMENT,
+    S2S_INSTANCE,
     child_environment,
     read_traces,
     terminate,
@@ -238,12 +244,44 @@ def database_name() -> str:
 def emulator_environment(emulator: WorkfrontEmulator, provider: str) -> dict[str, str]:
     """What ``child_settings`` reads to point a child or the worker at the emulator.
 
-    ``WORKFRONT_IT_<NAME>`` for each setting of :func:`provider_settings`.
+    ``WORKFRONT_IT_<NAME>`` for each setting of :func:`provider_settings`, and the emulator's
+    Server-to-Server credential (``S2S_ENVIRONMENT``), from which children and the worker add the
+    instance ``S2S_INSTANCE`` (``helpers.install_s2s_instance``).
     """
     values = {"WORKFRONT_IT_DATABASE": database_name()}
     for name, value in provider_settings(emulator, provider).items():
         values[f"WORKFRONT_IT_{name}"] = value
+    # The site's own Server-to-Server instance beside the default one (``install_s2s_instance``),
+    # on the same emulator: HOST, IMS_HOST and IMS_ORG_ID are the ones above.
+    values[S2S_ENVIRONMENT["PROVIDER"]] = PROVIDER_ADOBE_IMS_S2S
+    values[S2S_ENVIRONMENT["CLIENT_ID"]] = emulator.s2s_client_id
+    values[S2S_ENVIRONMENT["CLIENT_SECRET"]] = emulator.s2s_client_secret
     return values
+
+
+def s2s_instance_settings(emulator: WorkfrontEmulator) -> dict[str, str]:
+    """The ``S2S_INSTANCE`` entry of ``WORKFRONT_OAUTH_INSTANCES`` on ``emulator``'s credential:
+    what ``install_s2s_instance`` gives children and the worker, and what the
+    ``workfront_s2s_settings`` fixture gives this process for the test's own emulator."""
+    return {
+        "PROVIDER": PROVIDER_ADOBE_IMS_S2S,
+        "HOST": emulator.base_url,
+        "IMS_HOST": emulator.base_url,
+        "IMS_ORG_ID": emulator.ims_org_id,
+        "CLIENT_ID": emulator.s2s_client_id,
+        "CLIENT_SECRET": emulator.s2s_client_secret,
+    }
+
+
+def apply_s2s_settings(settings: Any, emulator: WorkfrontEmulator) -> None:
+    """Add ``S2S_INSTANCE`` on ``emulator`` to this process's settings (undone after the test),
+    and forget the rows this process keeps in memory."""
+    from django_workfront_oauth.services.server_to_server import forget_service_connections
+
+    instances = dict(getattr(settings, "WORKFRONT_OAUTH_INSTANCES", None) or {})
+    instances[S2S_INSTANCE] = s2s_instance_settings(emulator)
+    settings.WORKFRONT_OAUTH_INSTANCES = instances
+    forget_service_connections()
 
 
 @pytest.fixture

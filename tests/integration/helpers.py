@@ -157,6 +157,41 @@ def stop_all(processes: Sequence[subprocess.Popen[str]]) -> None:
                 process.communicate(timeout=10)
 
 
+# -- the site's own Server-to-Server instance in children and the worker ------------------------
+
+#: The name of the ``adobe_ims_s2s`` instance children and the worker know (the same as the
+#: ``workfront_s2s_settings`` fixture's).
+S2S_INSTANCE = "service"
+#: The environment variables that describe it (``emulator_environment`` in ``conftest.py``).
+S2S_ENVIRONMENT = {
+    "PROVIDER": "WORKFRONT_IT_S2S_PROVIDER",
+    "HOST": "WORKFRONT_IT_HOST",
+    "IMS_HOST": "WORKFRONT_IT_IMS_HOST",
+    "IMS_ORG_ID": "WORKFRONT_IT_IMS_ORG_ID",
+    "CLIENT_ID": "WORKFRONT_IT_S2S_CLIENT_ID",
+    "CLIENT_SECRET": "WORKFRONT_IT_S2S_CLIENT_SECRET",
+}
+
+
+def install_s2s_instance(environ: Mapping[str, str] | None = None) -> bool:
+    """Add the ``S2S_INSTANCE`` instance to Django's settings when the environment names it.
+
+    Called by a child after ``django.setup()`` and by the worker's Celery app at import, beside
+    the default instance that ``child_settings`` configures: the settings are read at every
+    access, so the processes forked from the worker inherit it too. False when the environment
+    has no Server-to-Server credential.
+    """
+    environ = os.environ if environ is None else environ
+    if not environ.get(S2S_ENVIRONMENT["CLIENT_ID"]):
+        return False
+    from django.conf import settings
+
+    instances = dict(getattr(settings, "WORKFRONT_OAUTH_INSTANCES", None) or {})
+    instances[S2S_INSTANCE] = {key: environ[name] for key, name in S2S_ENVIRONMENT.items()}
+    settings.WORKFRONT_OAUTH_INSTANCES = instances
+    return True
+
+
 # -- /proc -------------------------------------------------------------------------------------
 
 
