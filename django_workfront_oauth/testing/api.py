@@ -1,4 +1,6 @@
-"""The REST API subset under ``/attask/api/<version>/``: search, count, get by ID, logout.
+"""The REST API under ``/attask/api/<version>/``: its door (authentication, faults, counters)
+and the calls that are not an objCode's (``logout``, ``upload``, ``batch``); ``operations.py``
+serves the rest.
 
 Two ways in: the legacy app's ``SessionID`` header, or an Adobe IMS access token as
 ``Authorization: Bearer`` with ``x-api-key`` and ``x-gw-ims-org-id``, checked the way Adobe's API
@@ -7,18 +9,20 @@ gateway in front of Workfront does, with its own error bodies (``{"error_code", 
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS
 
-from . import data
+from . import batch, data, documents, operations
 from .backend import Backend
 from .clients import EmulatedUser
-from .data import APIError, Record
+from .data import APIError
 from .faults import API
-from .messages import Request, Response, api_error, gateway_error, json_response
+from .messages import JSON_TYPE, Request, Response, api_error, gateway_error, json_response
+from .objects import Context
 
 API_PATH = r"/attask/api/(?P<version>v\d+(?:\.\d+)?)/(?P<rest>.*)"
 
@@ -34,12 +38,7 @@ def api(backend: Backend, request: Request, match: re.Match[str]) -> Response:
     params: dict[str, list[str]] = {key: list(values) for key, values in request.query.items()}
     for key, values in request.form().items():
         params.setdefault(key, []).extend(values)
-    method = request.method
-    override = (params.get("method") or [""])[0].upper()
-    # A long query may be POSTed with method=GET (URLs are capped at 8,892 bytes).
-    if method == "POST" and override == "GET":
-        method = "GET"
-    segments = [segment for segment in match["rest"].split("/") if segment]
+    segments = [unquote(segment) for segment in match["rest"].split("/") if segment]
     objcode = data.canonical_objcode(segments[0]) if segments else None
 
     backend.counters.api_call(objcode)
@@ -66,9 +65,51 @@ def api(backend: Backend, request: Request, match: re.Match[str]) -> Response:
             backend.store.sessions.end(access_token)
             backend.counters.add("logouts")
             return json_response(200, {"data": {"success": True}})
-        return json_response(200, {"data": _read(backend, method, segments, params, user.id)})
+        method = operations.method_of(request.method, params)
+        with backend.dataset.session():
+            ctx = _context(backend, user.id, match["version"])
+            answer = _serve(backend, ctx, request, method, segments, params)
+        return json_response(200, {"data": answer})
     except APIError as err:
         return api_error(err.status, err.kind, err.message)
+
+
+def _context(backend: Backend, user_id: str, version: str) -> Context:
+    users = [data.user_record(user) for user in backend.store.directory.users()]
+    return Context(
+        store=backend.dataset,
+        users={row["ID"]: row for row in users},
+        user_id=user_id,
+        now=data.workfront_now(backend.clock.now()),
+        api_url=f"{backend.base_url}/attask/api/{version}",
+    )
+
+
+def _serve(
+    backend: Backend,
+    ctx: Context,
+    request: Request,
+    method: str,
+    segments: list[str],
+    params: dict[str, list[str]],
+) -> Any:
+    if segments in (["batch"], ["upload"]):
+        if method != "POST":
+            raise data.bad(f"{segments[0]} is a POST.")
+        if segments == ["upload"]:
+            answer = documents.upload(ctx, request.header("content-type") or "", request.body)
+            backend.counters.api_write("uploads")
+            return answer
+        backend.counters.api_write("batch_calls")
+        return batch.batch(ctx, params)
+    body = None
+    if request.content_type == JSON_TYPE and request.body.strip():
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            raise data.bad("The request body is not valid JSON.") from None
+    call = operations.Call(method, segments, params, operations.updates_of(params, body))
+    return operations.dispatch(ctx, call)
 
 
 def _gateway(
@@ -97,40 +138,3 @@ def _gateway(
     status, code, message = refused
     backend.counters.gateway_error(code)
     return None, gateway_error(status, code, message)
-
-
-def _read(
-    backend: Backend,
-    method: str,
-    segments: list[str],
-    params: Mapping[str, Sequence[str]],
-    user_id: str,
-) -> Any:
-    objcode = data.canonical_objcode(segments[0]) if segments else None
-    if objcode is None:
-        name = segments[0] if segments else ""
-        raise APIError(400, data.INVALID_PARAMETER_EXCEPTION, f"Unknown objCode {name!r}.")
-    if method != "GET":
-        raise APIError(501, data.UNSUPPORTED_EXCEPTION, f"The emulator does not emulate {method}.")
-    records, index = _records(backend, objcode)
-    action = segments[1] if len(segments) == 2 else ""
-    if action.lower() == "search":
-        return data.search(records, objcode, params, user_id)
-    if action.lower() == "count":
-        return {"count": data.count(records, objcode, params, user_id)}
-    if action:
-        return data.get(index, objcode, action, params)
-    ids = [value for key, values in params.items() if key.lower() == "id" for value in values]
-    if len(segments) == 1 and len(ids) == 1:
-        return data.get(index, objcode, ids[0], params)
-    raise APIError(
-        400, data.INVALID_PARAMETER_EXCEPTION, "Name an action: search, count or an object ID."
-    )
-
-
-def _records(backend: Backend, objcode: str) -> tuple[Sequence[Record], Mapping[str, Record]]:
-    if objcode == "USER":
-        users = [data.user_record(user) for user in backend.store.directory.users()]
-        return users, {row["ID"]: row for row in users}
-    dataset = backend.dataset
-    return (dataset.projects if objcode == "PROJ" else dataset.tasks), dataset.by_id

@@ -14,9 +14,9 @@ from typing import Protocol
 
 from .clients import EmulatedUser
 from .common import Clock
-from .data import Dataset
 from .faults import FaultPlan
 from .messages import Request, Response
+from .objects import ObjectStore
 from .state import GrantStore
 from .stats import StatsRecorder
 
@@ -32,8 +32,8 @@ class Backend(Protocol):
     counters: StatsRecorder
     #: Latency and queued faults.
     faults: FaultPlan
-    #: The seeded projects and tasks.
-    dataset: Dataset
+    #: The API's objects: the seeded projects and tasks, and what the API wrote.
+    dataset: ObjectStore
     #: The emulated customer's first host label (``acme``), sent on the legacy callback.
     domain: str
     #: The emulated environment (``my``, ``preview``, ``sb01``…).

@@ -27,11 +27,12 @@ from .common import (
     to_seconds,
     workfront_id,
 )
-from .data import Dataset, build_dataset
+from .data import build_dataset
 from .fault_knobs import FaultKnobs
 from .faults import FaultPlan
 from .grants import GrantInfo
 from .ims_credential import IMSCredential
+from .objects import ObjectStore
 from .s2s_credential import (
     DEFAULT_S2S_CLIENT_ID,
     DEFAULT_S2S_CLIENT_SECRET,
@@ -195,7 +196,8 @@ class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
             ims_latency=latency if ims_latency is None else ims_latency,
         )
         owners = tuple(user.id for user in self.store.directory.users())
-        self.dataset: Dataset = build_dataset(projects, tasks_per_project, owners)
+        seeded = build_dataset(projects, tasks_per_project, owners)
+        self.dataset = ObjectStore(seeded, self._lock, self.counters, domain)
         # Added after the seeding, like a credential made in a Workfront already in use: the
         # technical account owns none of the seeded work.
         add_technical_account(

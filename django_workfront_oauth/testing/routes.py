@@ -68,7 +68,8 @@ ROUTES: tuple[Route, ...] = (
     Route(
         re.compile(api.API_PATH),
         api.api,
-        "/attask/api/<version>/<objCode>/search|count|<ID>, /attask/api/<version>/logout",
+        "/attask/api/<version>/<objCode>[/search|count|report|metadata|<query>|<ID>[/<action>]],"
+        " /attask/api/<version>/metadata|upload|batch|logout",
     ),
     exact("/", index, GET),
 )

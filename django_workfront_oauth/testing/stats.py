@@ -42,7 +42,13 @@ class Stats(TypedDict):
     ims_client_credentials_tokens: int
     ims_rejected_client_credentials: int
     gateway_errors: dict[str, int]
+    # Writes through the REST API, by kind (WRITE_KINDS).
+    api_writes: dict[str, int]
 
+
+#: What ``api_writes`` counts: objects created and edited, remove, copy and execute calls that
+#: succeeded, files uploaded, and ``/batch`` calls.
+WRITE_KINDS = ("created", "edited", "deleted", "copied", "executed", "uploads", "batch_calls")
 
 #: The grant types each token endpoint counts by name; anything else counts as ``"other"``.
 LEGACY_GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -85,6 +91,7 @@ def _empty() -> Stats:
         "ims_client_credentials_tokens": 0,
         "ims_rejected_client_credentials": 0,
         "gateway_errors": {},
+        "api_writes": dict.fromkeys(WRITE_KINDS, 0),
     }
 
 
@@ -127,6 +134,13 @@ class StatsRecorder:
             if objcode:
                 by_code = self._stats["api_calls_by_objcode"]
                 by_code[objcode] = by_code.get(objcode, 0) + 1
+
+    def api_write(self, kind: str, amount: int = 1) -> None:
+        """Count a write through the API under its kind (one of ``WRITE_KINDS``)."""
+        if kind not in WRITE_KINDS:
+            raise KeyError(kind)
+        with self._lock:
+            self._stats["api_writes"][kind] += amount
 
     def fault(self, channel: str) -> None:
         """Count an injected fault served on ``"token"`` or ``"api"`` (or ``"ims"``)."""

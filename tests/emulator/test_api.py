@@ -341,12 +341,17 @@ def test_post_with_method_get_carries_the_query_in_the_body(
     assert {row["status"] for row in rows} == {"CUR"}
 
 
-def test_writes_are_not_emulated(emu: WorkfrontEmulator, sid: str) -> None:
+def test_writes_need_updates_and_an_existing_object(emu: WorkfrontEmulator, sid: str) -> None:
+    # Writes are emulated (test_api_writes.py); these are the refusals of malformed ones.
     url = f"{emu.api_url()}/PROJ/{'0' * 32}"
-    for method in ("PUT", "DELETE", "POST"):
-        response = requests.request(method, url, headers={"SessionID": sid}, timeout=5)
-        assert response.status_code == 501
-        assert "error" in response.json()
+    put = requests.put(url, headers={"SessionID": sid}, timeout=5)
+    delete = requests.delete(url, headers={"SessionID": sid}, timeout=5)
+    post = requests.post(url, headers={"SessionID": sid}, timeout=5)
+
+    assert put.status_code == post.status_code == 400
+    assert "updates" in put.json()["error"]["message"]
+    assert delete.status_code == 404
+    assert delete.json()["error"]["class"] == "com.attask.common.NotFoundException"
 
 
 @pytest.mark.parametrize("path", ["NOPE/search", "PROJ", "PROJ/search/extra"])

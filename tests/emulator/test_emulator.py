@@ -182,6 +182,7 @@ def test_stats_are_a_snapshot_and_reset(emu: WorkfrontEmulator) -> None:
         "ims_client_credentials_tokens",
         "ims_rejected_client_credentials",
         "gateway_errors",
+        "api_writes",
     }
 
 
