@@ -469,3 +469,10 @@ def test_ims_callback_built_from_requests_behind_a_proxy_warns_w009(settings: An
     del settings.SECURE_PROXY_SSL_HEADER
     settings.WORKFRONT_OAUTH_REDIRECT_URI = "https://app.example.com/workfront/callback/"
     assert by_id(settings_messages(), "W009") == []
+
+
+@pytest.mark.parametrize("value", [0, -1, "10", 2.5, True])
+def test_max_concurrent_requests_must_be_a_positive_whole_number(settings: Any, value: Any) -> None:
+    settings.WORKFRONT_OAUTH_MAX_CONCURRENT_REQUESTS = value
+    error = only(settings_messages(), "E013")
+    assert "WORKFRONT_OAUTH_MAX_CONCURRENT_REQUESTS must be a positive whole number" in error.msg
