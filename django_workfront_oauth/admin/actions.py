@@ -196,17 +196,13 @@ class ConnectionActions(_ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[WorkfrontConnection]
     ) -> TemplateResponse | None:
         """After confirmation, make the selected connections' users connect again."""
-        if not request.POST.get("post"):
-            return self._confirm(
-                request,
-                queryset,
-                action="require_reconnection_action",
-                title=_("Require reconnection"),
-                question=_(
-                    "The users of these connections will have to connect their Workfront "
-                    "account again before the app can use it. Continue?"
-                ),
-            )
+        question = _(
+            "The users of these connections will have to connect their Workfront account again "
+            "before the app can use it. Continue?"
+        )
+        confirmation = self._confirm_first(request, queryset, _("Require reconnection"), question)
+        if confirmation is not None:
+            return confirmation
         counts = require_reconnection(queryset, admin_reason(request, "Require reconnection"))
         self._report(
             request,
@@ -235,18 +231,13 @@ class ConnectionActions(_ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[WorkfrontConnection]
     ) -> TemplateResponse | None:
         """After confirmation, log the selected connections out of Workfront and delete them."""
-        if not request.POST.get("post"):
-            return self._confirm(
-                request,
-                queryset,
-                action="disconnect_action",
-                title=_("Disconnect"),
-                question=_(
-                    "These connections will be logged out of Workfront (when it answers) and "
-                    "deleted with their refresh history. Their users can connect again. "
-                    "Continue?"
-                ),
-            )
+        question = _(
+            "These connections will be logged out of Workfront (when it answers) and deleted "
+            "with their refresh history. Their users can connect again. Continue?"
+        )
+        confirmation = self._confirm_first(request, queryset, _("Disconnect"), question)
+        if confirmation is not None:
+            return confirmation
         self._log_deletions(request, queryset)
         self._report(
             request,
@@ -259,6 +250,19 @@ class ConnectionActions(_ModelAdmin):
             messages.SUCCESS,
         )
         return None
+
+    def _confirm_first(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[WorkfrontConnection],
+        title: StrOrPromise,
+        question: StrOrPromise,
+    ) -> TemplateResponse | None:
+        """The confirmation page, unless this POST is the confirmation (``post`` is set)."""
+        if request.POST.get("post"):
+            return None
+        action = request.POST.get("action", "")
+        return self._confirm(request, queryset, action=action, title=title, question=question)
 
     def _confirm(
         self,
