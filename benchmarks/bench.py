@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import os
 import platform
 import signal
@@ -224,12 +225,9 @@ def interleaved_medians(
     return statistics.median(timings[ours]), statistics.median(timings[theirs])
 
 
-def compare_with_requests(
-    emulator: WorkfrontEmulator, path: str, params: dict[str, Any], pairs: int, warmup: int
-) -> tuple[float, float]:
-    """``WorkfrontClient(connection).get(path, **params)`` against a bare ``requests.Session``."""
-    import requests
-
+def user_client(emulator: WorkfrontEmulator) -> Any:
+    """A ``WorkfrontClient`` of a new user's connection, loaded from the database as a view
+    would load it, on a fresh grant of ``emulator``."""
     from django_workfront_oauth.client import WorkfrontClient
     from django_workfront_oauth.models import WorkfrontConnection
 
@@ -238,12 +236,27 @@ def compare_with_requests(
     WorkfrontConnection.objects.filter(pk=made.pk).update(host=emulator.base_url)
     conn = WorkfrontConnection.objects.get(pk=made.pk)
     conn.access_token = tokens["access_token"]
-    client = WorkfrontClient(conn)
-    url = f"{client.base_url}/{path}"
-    headers = client.provider.api_headers(conn.access_token)  # the very same headers
-    timeout = client.provider.timeout
+    return WorkfrontClient(conn)
+
+
+def bare_session() -> Any:
+    """A plain ``requests.Session`` that, as the app's own, reads no proxy or ``.netrc``."""
+    import requests
+
     bare = requests.Session()
-    bare.trust_env = False  # as the app's session: no proxy or .netrc lookups
+    bare.trust_env = False
+    return bare
+
+
+def compare_with_requests(
+    emulator: WorkfrontEmulator, path: str, params: dict[str, Any], pairs: int, warmup: int
+) -> tuple[float, float]:
+    """``WorkfrontClient(connection).get(path, **params)`` against a bare ``requests.Session``."""
+    client = user_client(emulator)
+    url = f"{client.base_url}/{path}"
+    headers = client.provider.api_headers(client.connection.access_token)  # the very same
+    timeout = client.provider.timeout
+    bare = bare_session()
 
     def with_client() -> Any:
         return client.get(path, **params)
@@ -298,6 +311,190 @@ def bench_client(emulator: WorkfrontEmulator, pairs: int, page_pairs: int) -> li
     return rows
 
 
+def bench_write(emulator: WorkfrontEmulator, pairs: int) -> list[Row]:
+    """What the client adds to a write: ``client.edit("TASK", id, updates)`` against the same
+    ``PUT task/<id>`` with a bare ``requests.Session``, as ``bench_client`` does for a read."""
+    client = user_client(emulator)
+    (task,) = client.search("TASK", limit=1)
+    path = f"task/{task['ID']}"
+    url = f"{client.base_url}/{path}"
+    headers = client.provider.api_headers(client.connection.access_token)  # the very same
+    timeout = client.provider.timeout
+    bare = bare_session()
+    updates = {"percentComplete": 50}
+
+    def with_client() -> Any:
+        return client.edit("TASK", task["ID"], updates)
+
+    def with_requests() -> Any:
+        # The same body: ``updates`` as compact JSON in a form, encoded on every call as the
+        # client does.
+        body = {"updates": json.dumps(updates, separators=(",", ":"))}
+        response = bare.put(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+        return response.json()["data"]
+
+    assert with_client() == with_requests()
+    warmup = 200
+    before = emulator.stats
+    ours, theirs = interleaved_medians(with_client, with_requests, pairs, warmup)
+    after = emulator.stats
+    edited = after["api_writes"]["edited"] - before["api_writes"]["edited"]
+    assert edited == 2 * (pairs + warmup), edited
+    assert after["token_requests"] == before["token_requests"]  # no refresh on the way
+    delete_everything()
+    ratio = ours / theirs
+    return [
+        Row(
+            "API write time: client.edit() / bare PUT",
+            f"{ratio:.3f}",
+            "<= 1.02",
+            ratio <= 1.02,
+            f"medians of {pairs:,} interleaved pairs of PUT {path.split('/')[0]}/<ID> "
+            f'(updates {{"percentComplete": 50}}, the task returned): client.edit() '
+            f"{ours * 1e3:.3f} ms, Session.put().json() {theirs * 1e3:.3f} ms, same URL, "
+            "headers and body",
+        )
+    ]
+
+
+# -- many rows and many writes, through latency ------------------------------------------------
+
+
+def bench_many(
+    *, rows: int, edits: int, latency: float, search_repeats: int, tasks_per_project: int = 10
+) -> list[Row]:
+    """Against an emulator ``latency`` away that is seeded with enough tasks: reading ``rows``
+    tasks with ``iter_search(parallel=True)`` against page after page, and editing ``edits``
+    tasks with ``edit_many`` against one ``edit`` a task."""
+    needed = max(rows, edits)
+    projects = -(-needed // tasks_per_project)
+    with WorkfrontEmulator(projects=projects, tasks_per_project=tasks_per_project) as emulator:
+        client = user_client(emulator)
+        assert client.count("TASK") >= needed
+        rows_out = []
+        if rows:
+            rows_out += bench_parallel_search(emulator, client, rows, latency, search_repeats)
+        if edits:
+            rows_out += bench_edit_many(emulator, client, edits, latency)
+    delete_everything()
+    return rows_out
+
+
+def bench_parallel_search(
+    emulator: WorkfrontEmulator, client: Any, rows: int, latency: float, repeats: int
+) -> list[Row]:
+    from django_workfront_oauth.client import MAX_PAGE_SIZE
+
+    cap = client.provider.instance.max_concurrent_requests
+    log(
+        f"{rows:,} rows, parallel iter_search vs sequential pages, {latency * 1e3:.0f} ms "
+        f"latency, {repeats} pairs"
+    )
+
+    def read(parallel: bool) -> tuple[float, list[str]]:
+        started = time.perf_counter()
+        ids = [row["ID"] for row in client.iter_search("TASK", limit=rows, parallel=parallel)]
+        return time.perf_counter() - started, ids
+
+    expected = read(False)[1]  # and a warm-up of each
+    assert len(expected) == rows == len(set(expected))
+    assert read(True)[1] == expected
+    # With no latency, page after page is the CPU both sides spend, which the one process's
+    # GIL serialises whatever the concurrency: the parallel read cannot take less than the
+    # count's latency, one latency for each round of `cap` pages, and that.
+    cpu = statistics.median(read(False)[0] for _ in range(3))
+    emulator.api_latency = latency
+    times: dict[bool, list[float]] = {True: [], False: []}
+    before = emulator.stats
+    for i in range(repeats):
+        for parallel in (True, False) if i % 2 == 0 else (False, True):
+            elapsed, ids = read(parallel)
+            assert ids == expected
+            times[parallel].append(elapsed)
+    after = emulator.stats
+    pages = -(-rows // MAX_PAGE_SIZE)
+    calls = after["api_calls"] - before["api_calls"]
+    assert calls == repeats * (2 * pages + 1), calls  # the parallel one counts first
+    parallel, sequential = statistics.median(times[True]), statistics.median(times[False])
+    ratio = parallel / sequential
+    waits = 1 + -(-pages // cap)
+    bound = waits * latency + cpu
+    return [
+        Row(
+            f"read {rows:,} rows: parallel iter_search / sequential",
+            f"{ratio:.3f}",
+            "<= 0.35",
+            ratio <= 0.35,
+            f"medians of {repeats} interleaved pairs of iter_search('TASK', limit={rows}) "
+            f"through {latency * 1e3:.0f} ms of latency a call, {pages} pages of "
+            f"{MAX_PAGE_SIZE:,}: parallel=True (a count, then the pages {cap} at a time, "
+            f"MAX_CONCURRENT_REQUESTS {cap}) {parallel:.3f} s "
+            f"({', '.join(f'{t:.3f}' for t in times[True])}), page after page "
+            f"{sequential:.3f} s ({', '.join(f'{t:.3f}' for t in times[False])}); the same "
+            f"rows in the same order. With no latency page after page takes {cpu:.3f} s, the "
+            "CPU of the emulator and the client, which share this process: the parallel read "
+            f"cannot beat {waits} x {latency * 1e3:.0f} ms + {cpu:.3f} s = {bound:.3f} s "
+            f"({bound / sequential:.3f} of page after page) here",
+        )
+    ]
+
+
+def bench_edit_many(
+    emulator: WorkfrontEmulator, client: Any, edits: int, latency: float
+) -> list[Row]:
+    from django_workfront_oauth.client import MAX_BULK
+
+    ids = [row["ID"] for row in client.iter_search("TASK", limit=edits, fields="ID")]
+    assert len(ids) == edits
+    emulator.api_latency = latency
+    log(f"{edits:,} task edits, edit_many vs one edit a task, {latency * 1e3:.0f} ms latency")
+
+    def bulk(value: int) -> float:
+        started = time.perf_counter()
+        edited = client.edit_many("TASK", [{"ID": i, "percentComplete": value} for i in ids])
+        elapsed = time.perf_counter() - started
+        assert len(edited) == edits and all(row["percentComplete"] == value for row in edited)
+        return elapsed
+
+    def one_by_one(some: list[str], value: int) -> float:
+        started = time.perf_counter()
+        for task_id in some:
+            edited = client.edit("TASK", task_id, {"percentComplete": value})
+            assert edited["percentComplete"] == value
+        return time.perf_counter() - started
+
+    # Interleaved: edit_many, the first half one by one, edit_many, the second half, edit_many.
+    # Every edit changes the value the one before left.
+    half = edits // 2
+    before = emulator.stats
+    bulk_times = [bulk(10)]
+    single = one_by_one(ids[:half], 20)
+    bulk_times.append(bulk(30))
+    single += one_by_one(ids[half:], 40)
+    bulk_times.append(bulk(50))
+    after = emulator.stats
+    calls = after["api_calls"] - before["api_calls"]
+    bulk_calls = -(-edits // MAX_BULK)
+    assert calls == 3 * bulk_calls + edits, calls
+    edited = after["api_writes"]["edited"] - before["api_writes"]["edited"]
+    assert edited == 4 * edits, edited
+    bulk_time = statistics.median(bulk_times)
+    ratio = bulk_time / single
+    return [
+        Row(
+            f"edit {edits:,} tasks: edit_many / one edit each",
+            f"1/{1 / ratio:.0f}",
+            "<= 1/50",
+            ratio <= 1 / 50,
+            f"{latency * 1e3:.0f} ms of latency a call: edit_many() ({bulk_calls} "
+            f"call{'s' * (bulk_calls != 1)} of up to {MAX_BULK}) median {bulk_time:.2f} s of 3 "
+            f"({', '.join(f'{t:.2f}' for t in bulk_times)} s), {edits:,} calls of edit() "
+            f"{single:.1f} s ({single / edits * 1e3:.1f} ms a call), interleaved; ratio "
+            f"{ratio:.4f}",
+        )
+    ]
+
+
 # -- the site's own Server-to-Server connection ------------------------------------------------
 
 #: The benchmark's ``adobe_ims_s2s`` instance, on the emulator's Server-to-Server credential
@@ -312,8 +509,6 @@ def s2s_child(calls: int, barrier: Path, name: str) -> int:
     ``calls`` calls of ``service_client(SERVICE).count("PROJ")``, the first of which finds no
     token stored, and prints what came of them as one JSON line.
     """
-    import json
-
     import django
 
     django.setup()
@@ -348,8 +543,6 @@ def bench_s2s_token_rate(
 ) -> list[Row]:
     """``calls`` API calls through ``service_client`` spread over ``processes`` processes that
     start together with no token stored: how many token requests reached the emulator."""
-    import json
-
     from django_workfront_oauth.models import ServiceConnection
 
     per_process = calls // processes
@@ -808,6 +1001,24 @@ def main(argv: list[str]) -> int:
         "--page-pairs", type=int, default=60, help="interleaved pairs of 2,000-row pages (0: skip)"
     )
     parser.add_argument(
+        "--api-latency",
+        type=float,
+        default=0.05,
+        help="API latency (s) of the parallel search and bulk edit measures",
+    )
+    parser.add_argument(
+        "--search-rows", type=int, default=20000, help="rows iter_search reads (0: skip)"
+    )
+    parser.add_argument(
+        "--search-repeats", type=int, default=5, help="interleaved pairs of those reads"
+    )
+    parser.add_argument(
+        "--edit-tasks",
+        type=int,
+        default=2000,
+        help="tasks edited, in bulk and one by one (0: skip)",
+    )
+    parser.add_argument(
         "--memory-sizes", default="1000,10000", help="due connections for the memory measure"
     )
     parser.add_argument(
@@ -861,8 +1072,17 @@ def main(argv: list[str]) -> int:
                 rows += bench_queries(emulator)
                 log(f"API client vs requests, {args.pairs} pairs")
                 rows += bench_client(emulator, args.pairs, args.page_pairs)
+                log(f"API client's edit() vs a bare PUT, {args.pairs} pairs")
+                rows += bench_write(emulator, args.pairs)
                 log(f"API client with a Server-to-Server token vs requests, {args.pairs} pairs")
                 rows += bench_service_client(emulator, args.pairs)
+                if args.search_rows or args.edit_tasks:
+                    rows += bench_many(
+                        rows=args.search_rows,
+                        edits=args.edit_tasks,
+                        latency=args.api_latency,
+                        search_repeats=args.search_repeats,
+                    )
                 rows += bench_s2s_token_rate(
                     emulator,
                     workdir,
