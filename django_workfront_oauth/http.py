@@ -92,7 +92,7 @@ def send(
         response = get_session().request(
             method,
             url,
-            headers=dict(headers or {}),
+            headers=headers,
             params=params,
             data=data,
             json=json,
@@ -138,22 +138,22 @@ class _BodyTooLarge(Exception):
 def _read_body(response: requests.Response, deadline: float, max_bytes: int) -> None:
     """Read the streamed body into ``response`` (``.content`` works as usual afterwards)."""
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    expected = int(declared) if declared.isdigit() else None
+    if expected is not None and expected > max_bytes:
         raise _BodyTooLarge
+    raw = response.raw
+    if not hasattr(raw, "read1"):
+        # Not urllib3 (a test double): let requests read it the usual way.
+        if len(response.content) > max_bytes:
+            raise _BodyTooLarge
+        return
     chunks: list[bytes] = []
     size = 0
-    raw = response.raw
-    while True:
+    while expected is None or size < expected:
         if time.monotonic() > deadline:
             raise _BodyTooSlow
-        chunk = raw.read1(_CHUNK, decode_content=True) if hasattr(raw, "read1") else b""
+        chunk = raw.read1(_CHUNK, decode_content=True)
         if not chunk:
-            if not hasattr(raw, "read1"):
-                # Not urllib3 (a test double): let requests read it the usual way.
-                content = response.content
-                if len(content) > max_bytes:
-                    raise _BodyTooLarge
-                return
             break
         size += len(chunk)
         if size > max_bytes:
