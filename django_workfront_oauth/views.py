@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
 from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, PROVIDER_ADOBE_IMS_S2S, app_settings
@@ -34,6 +34,7 @@ from .exceptions import (
 from .models import WorkfrontConnection
 from .providers import safe_code
 from .redact import scrubbed_traceback
+from .services.connect import was_completed
 
 __all__ = ["authorize", "callback", "connections", "disconnect", "safe_next_url"]
 
@@ -87,12 +88,25 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
     return ""
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @csrf_protect
 @xframe_options_deny
 @login_required
 def authorize(request: HttpRequest) -> HttpResponse:
-    """Start the connect flow: remember it server-side, send the browser to Workfront."""
+    """Start the connect flow: remember it server-side, send the browser to Workfront.
+
+    A GET (a link, a reload, Back) shows a page with the button: the flow itself only ever
+    starts from a POST, which another site cannot make in the user's name.
+    """
+    if request.method == "GET":
+        return _render(
+            request,
+            "django_workfront_oauth/authorize.html",
+            {
+                "instance": request.GET.get("instance") or DEFAULT_INSTANCE,
+                "next": safe_next_url(request, request.GET.get("next")),
+            },
+        )
     instance = request.POST.get("instance") or DEFAULT_INSTANCE
     if not app_settings.has_instance(instance) or _is_site_instance(instance):
         # A Server-to-Server instance is the site's own connection: no user signs in to it.
@@ -173,6 +187,12 @@ def callback(request: HttpRequest) -> HttpResponse:
     try:
         result = services.complete_authorization(request, params)
     except InvalidCallback as err:
+        if request.user.is_authenticated and was_completed(request, params.get("state", "")):
+            # A reload (or Back) of a callback this browser already completed: it is done.
+            messages.info(
+                request, _("Your Workfront account is already connected."), fail_silently=True
+            )
+            return HttpResponseRedirect(reverse("workfront_oauth:connections"))
         logger.warning("Refused a Workfront OAuth callback: %s", err)
         return _callback_error(
             request, _("This connection link is invalid or has expired. Please start again."), 400
@@ -255,15 +275,25 @@ def connections(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @csrf_protect
 @xframe_options_deny
 @login_required
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
-    """Remove one of the user's own connections (another user's is a 404)."""
+    """Remove one of the user's own connections (another user's is a 404).
+
+    A GET asks first, saying that disconnecting also signs the user out at Workfront.
+    """
     connection = get_object_or_404(
         WorkfrontConnection.objects.without_tokens(), pk=pk, user=request.user
     )
+    if request.method == "GET":
+        next_url = safe_next_url(request, request.GET.get("next"))
+        return _render(
+            request,
+            "django_workfront_oauth/disconnect.html",
+            {"connection": connection, "next": next_url},
+        )
     services.disconnect(connection)
     messages.success(request, _("Your Workfront account is disconnected."), fail_silently=True)
     return HttpResponseRedirect(

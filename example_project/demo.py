@@ -62,8 +62,16 @@ def write_env_file() -> None:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
-    lines = []
-    for line in ENV_EXAMPLE.read_text().splitlines():
+    lines = [
+        "# Settings of the example project, written by `make demo` from .env.example on its",
+        "# first run, with a SECRET_KEY and FIELD_ENCRYPTION_KEY generated for this machine.",
+        "# Edit freely; delete this file to have a new one written.",
+    ]
+    example = ENV_EXAMPLE.read_text().splitlines()
+    # .env.example's own header speaks of copying it; the written file has the one above.
+    while example and example[0].startswith("#"):
+        example.pop(0)
+    for line in example:
         name = line.partition("=")[0]
         if line.startswith("# DEMO ONLY"):
             line = "# Generated for this machine by demo.py; keep it secret."
@@ -263,6 +271,13 @@ def main() -> int:
         say(f"WORKFRONT_OAUTH_PROVIDER must be one of {', '.join(PROVIDERS)}.")
         return 1
     redirect_uri = config["WORKFRONT_OAUTH_REDIRECT_URI"] or f"{site_url}workfront/callback/"
+    # The callback URL is built from the request: the site opened as http://localhost:PORT/
+    # must come back there too, so both loopback names are registered.
+    callbacks = [redirect_uri]
+    if not config["WORKFRONT_OAUTH_REDIRECT_URI"]:
+        callbacks.append(f"http://localhost:{port}/workfront/callback/")
+    legacy_callbacks = [arg for uri in callbacks for arg in ("--redirect-uri", uri)]
+    ims_callbacks = [arg for uri in callbacks for arg in ("--ims-redirect-uri", uri)]
 
     python = sys.executable
     emulator = [
@@ -270,7 +285,7 @@ def main() -> int:
         "--port", str(emulator_port),
         "--client-id", config["WORKFRONT_OAUTH_CLIENT_ID"],
         "--client-secret", config["WORKFRONT_OAUTH_CLIENT_SECRET"],
-        "--redirect-uri", redirect_uri,
+        *legacy_callbacks,
         "--domain", config["WORKFRONT_OAUTH_DOMAIN"],
         "--lane", config["WORKFRONT_OAUTH_LANE"],
         "--username", WORKFRONT_USERNAME,
@@ -280,7 +295,7 @@ def main() -> int:
         "--ims-client-id", config["WORKFRONT_OAUTH_CLIENT_ID"],
         "--ims-client-secret", config["WORKFRONT_OAUTH_CLIENT_SECRET"],
         "--ims-org-id", config["WORKFRONT_OAUTH_IMS_ORG_ID"],
-        "--ims-redirect-uri", redirect_uri,
+        *ims_callbacks,
         "--ims-expires-in", str(int(config["WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME"])),
     ]  # fmt: skip
     worker = [python, "-m", "celery", "-A", "example", "worker", "-B", "--loglevel=info"]

@@ -63,9 +63,16 @@ def established() -> Any:
 # -- authorize ---------------------------------------------------------------------------------
 
 
-def test_authorize_get_is_refused_with_405(user_client: Client) -> None:
-    response = user_client.get(reverse("workfront_oauth:authorize"))
-    assert response.status_code == 405
+def test_authorize_get_shows_the_button_and_starts_nothing(user_client: Client) -> None:
+    """A link, a reload or Back to the connect URL is a page with the button, not a dead end."""
+    response = user_client.get(
+        reverse("workfront_oauth:authorize"), {"instance": "default", "next": "/after/"}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'action="{reverse("workfront_oauth:authorize")}"' in page
+    assert 'name="next" value="/after/"' in page and "csrfmiddlewaretoken" in page
+    assert response["X-Frame-Options"] == "DENY"
     assert PendingAuthorization.objects.count() == 0
 
 
@@ -264,7 +271,12 @@ def test_callback_replayed_state_is_refused_without_second_token_request(
     assert len(workfront_http.token_requests()) == 1
     sent_by_the_first = len(workfront_http.requests)
     response = flow.callback(state, code="auth-code-2")
-    assert response.status_code == 400
+    # The same browser's replay is a reload of a finished flow: it lands on the connections
+    # page ("already connected"), and its code is never exchanged.
+    assert (response.status_code, response["Location"]) == (
+        302,
+        reverse("workfront_oauth:connections"),
+    )
     assert len(workfront_http.token_requests()) == 1
     assert len(workfront_http.requests) == sent_by_the_first
 
@@ -826,3 +838,30 @@ def test_begin_authorization_for_anonymous_user_is_refused(rf: Any) -> None:
     with pytest.raises(PermissionDenied):
         services.begin_authorization(request)
     assert PendingAuthorization.objects.count() == 0
+
+
+def test_a_reloaded_callback_of_a_completed_flow_lands_on_already_connected(
+    flow: Any, workfront_http: Any
+) -> None:
+    workfront_http.token("access-1", "refresh-1")
+    workfront_http.user()
+    state = flow.start()
+    assert flow.callback(state).status_code == 302
+    token_requests = len(workfront_http.token_requests())
+    again = flow.callback(state)  # the browser reloads the callback URL
+    assert again.status_code == 302
+    assert again["Location"] == reverse("workfront_oauth:connections")
+    page = flow.client.get(again["Location"]).content.decode()
+    assert "already connected" in page
+    assert len(workfront_http.token_requests()) == token_requests  # nothing exchanged again
+
+
+def test_another_browsers_replay_of_a_completed_state_is_still_refused(
+    flow: Any, other_client: Client, workfront_http: Any
+) -> None:
+    workfront_http.token("access-1", "refresh-1")
+    workfront_http.user()
+    state = flow.start()
+    flow.callback(state)
+    response = other_client.get(reverse("workfront_oauth:callback"), {"state": state, "code": "x"})
+    assert response.status_code == 400

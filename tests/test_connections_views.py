@@ -133,10 +133,18 @@ def test_connections_page_renders_when_tokens_cannot_be_decrypted(
 # -- disconnect --------------------------------------------------------------------------------
 
 
-def test_disconnect_get_is_refused_with_405(user_client: Client, make_connection: Any) -> None:
+def test_disconnect_get_asks_first_and_says_it_signs_out_at_workfront(
+    user_client: Client, other_client: Client, make_connection: Any, workfront_http: Any
+) -> None:
     connection = make_connection()
-    assert user_client.get(disconnect_url(connection.pk)).status_code == 405
+    response = user_client.get(disconnect_url(connection.pk))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "signs you out of Workfront" in page
+    assert f'action="{disconnect_url(connection.pk)}"' in page and "csrfmiddlewaretoken" in page
     assert WorkfrontConnection.objects.filter(pk=connection.pk).exists()
+    assert workfront_http.requests == []  # nothing ended at Workfront either
+    assert other_client.get(disconnect_url(connection.pk)).status_code == 404
 
 
 def test_disconnect_anonymous_user_is_sent_to_login(client: Client, make_connection: Any) -> None:

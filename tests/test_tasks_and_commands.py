@@ -190,3 +190,29 @@ def test_workfront_status_lists_counts_expiries_and_reconnections(
 def test_workfront_status_with_no_connections() -> None:
     output = run("workfront_status")
     assert output.count("(none)") == 2
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (178.48, "2 min 58 s"),
+        (3 * 3600 + 5 * 60 + 7, "3 h 5 min"),
+        (2 * 86400 + 4 * 3600, "2 days 4 h"),
+        (86400 + 30, "1 day 30 s"),
+        (-90, "1 min 30 s"),
+    ],
+)
+def test_commands_print_durations_as_people_read_them(seconds: float, text: str) -> None:
+    from django_workfront_oauth.management.commands._durations import human_duration
+
+    assert human_duration(timedelta(seconds=seconds)) == text
+
+
+@pytest.mark.django_db
+def test_workfront_status_says_when_in_plain_words(make_connection: Any) -> None:
+    make_connection(access_token_expires_at=timezone.now() + timedelta(minutes=2, seconds=58.5))
+    out = StringIO()
+    call_command("workfront_status", stdout=out)
+    assert "expires in 2 min 58 s" in out.getvalue() or "expires in 2 min 57 s" in out.getvalue()
+    assert "." not in out.getvalue().split("expires in ")[1].split("\n")[0]

@@ -41,7 +41,9 @@ __all__ = [
     "complete_authorization",
     "consume_state",
     "redirect_uri_for",
+    "remember_completed",
     "retire_legacy_connections",
+    "was_completed",
 ]
 
 logger = logging.getLogger("django_workfront_oauth")
@@ -54,6 +56,8 @@ MAX_PENDING_PER_USER = 5
 MAX_CALLBACK_PARAM_LENGTH = 4096
 #: The session key holding the random value that binds flows to the browser session.
 SESSION_BINDING_KEY = "_workfront_oauth_binding"
+#: The session key holding the digests of the flows this browser completed, newest last.
+SESSION_COMPLETED_KEY = "_workfront_oauth_completed"
 
 
 def _session_binding(request: HttpRequest) -> str:
@@ -160,6 +164,21 @@ def consume_state(request: HttpRequest, state: str) -> PendingAuthorization:
     return pending
 
 
+def remember_completed(request: HttpRequest, state: str) -> None:
+    """Note in the session that this browser finished the flow of ``state`` (a digest only)."""
+    completed = request.session.get(SESSION_COMPLETED_KEY)
+    completed = (
+        [item for item in completed if isinstance(item, str)] if isinstance(completed, list) else []
+    )
+    request.session[SESSION_COMPLETED_KEY] = [*completed, digest(state)][-MAX_PENDING_PER_USER:]
+
+
+def was_completed(request: HttpRequest, state: str) -> bool:
+    """True when this browser already finished the flow of ``state``: a reload of the callback."""
+    completed = request.session.get(SESSION_COMPLETED_KEY)
+    return bool(state) and isinstance(completed, list) and digest(state) in completed
+
+
 @dataclass(frozen=True)
 class CompletedAuthorization:
     """The outcome of a successful callback."""
@@ -249,6 +268,7 @@ def complete_authorization(
     )
     if connection.provider != PROVIDER_WORKFRONT:
         retire_legacy_connections(connection)
+    remember_completed(request, params.get("state", ""))
     return CompletedAuthorization(connection=connection, created=created, next_url=pending.next_url)
 
 

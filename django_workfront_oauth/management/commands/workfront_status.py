@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ... import services
 from ...models import WorkfrontConnection
+from ._durations import human_duration
 
 
 class Command(BaseCommand):
@@ -47,7 +48,8 @@ class Command(BaseCommand):
         for connection in soonest:
             assert connection.access_token_expires_at is not None
             delta = connection.access_token_expires_at - now
-            when = f"in {delta}" if delta.total_seconds() >= 0 else f"{-delta} ago"
+            duration = human_duration(delta)
+            when = f"in {duration}" if delta.total_seconds() >= 0 else f"{duration} ago"
             self.stdout.write(f"  #{connection.pk} {connection}: expires {when}")
         if not soonest:
             self.stdout.write("  (none)")
