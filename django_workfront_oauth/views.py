@@ -24,7 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
-from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, PROVIDER_ADOBE_IMS_S2S, app_settings
+from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, app_settings
 from .exceptions import (
     InvalidCallback,
     ReauthorizationRequired,
@@ -108,7 +108,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
             },
         )
     instance = request.POST.get("instance") or DEFAULT_INSTANCE
-    if not app_settings.has_instance(instance) or _is_site_instance(instance):
+    if (
+        not app_settings.has_instance(instance)
+        or app_settings.get_instance(instance).is_server_to_server
+    ):
         # A Server-to-Server instance is the site's own connection: no user signs in to it.
         return _render(
             request,
@@ -119,10 +122,6 @@ def authorize(request: HttpRequest) -> HttpResponse:
     next_url = safe_next_url(request, request.POST.get("next"))
     url = services.begin_authorization(request, instance_name=instance, next_url=next_url)
     return HttpResponseRedirect(url)
-
-
-def _is_site_instance(name: str) -> bool:
-    return bool(app_settings.raw_instance(name)["PROVIDER"] == PROVIDER_ADOBE_IMS_S2S)
 
 
 def _private_response(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -237,10 +236,11 @@ def connections(request: HttpRequest) -> HttpResponse:
     """The user's own connections, with connect, reconnect and disconnect buttons."""
     rows = WorkfrontConnection.objects.without_tokens().filter(user=request.user.pk)
     by_instance = {row.instance: row for row in rows}
+    instances_of_settings = (
+        app_settings.get_instance(name) for name in app_settings.instance_names()
+    )
     configured = [
-        app_settings.get_instance(name)
-        for name in app_settings.instance_names()
-        if not _is_site_instance(name)
+        instance for instance in instances_of_settings if not instance.is_server_to_server
     ]
     # Where the legacy service's successor is configured, legacy connections get a way across.
     ims_by_host = {

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
@@ -96,10 +97,14 @@ def is_token_lookup(lookup: str) -> bool:
     return any(part in TOKEN_FIELDS for part in parts)
 
 
-def token_state(connection: WorkfrontConnection, field_name: str) -> str:
-    """Whether a token is stored: "set", "not set" or "cannot be decrypted"; never the token."""
+def token_state(connection: models.Model, field_name: str) -> str:
+    """Whether a token is stored: "set", "not set" or "cannot be decrypted"; never the token.
+
+    For any model with encrypted token columns: a user's connection or the site's own.
+    """
     stored = (
-        WorkfrontConnection.objects.filter(pk=connection.pk)
+        type(connection)
+        ._default_manager.filter(pk=connection.pk)
         .exclude(**{field_name: ""})
         .exclude(**{f"{field_name}__isnull": True})
     )

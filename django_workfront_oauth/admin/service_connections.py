@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from .. import services
 from ..exceptions import WorkfrontOAuthError
 from ..models import ServiceConnection
+from .display import token_state
 
 __all__ = ["ServiceConnectionAdmin", "renew_now"]
 
@@ -92,9 +93,8 @@ class ServiceConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description=_("access token"))
     def token_state(self, obj: ServiceConnection) -> str:
-        """Whether a token is stored ("set" / "not set"), never the token."""
-        stored = ServiceConnection.objects.filter(pk=obj.pk).exclude(access_token="").exists()
-        return str(_("set") if stored else _("not set"))
+        """Whether a token is stored: set / not set / cannot be decrypted; never the token."""
+        return token_state(obj, "access_token")
 
     @admin.display(description=_("last error"), ordering="last_error")
     def last_error_short(self, obj: ServiceConnection) -> str:

@@ -24,7 +24,6 @@ class AdobeIMSServerToServerProvider(AdobeIMSProvider):
 
     name = PROVIDER_ADOBE_IMS_S2S
     uses_nonce = False
-    signs_users_in = False
 
     def authorization_endpoint(self, host: str) -> str:
         raise ValueError(_NO_USER)

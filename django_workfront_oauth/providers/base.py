@@ -144,8 +144,6 @@ class OAuthProvider(ABC):
 
     #: Whether the authorization request carries an OpenID Connect ``nonce`` (RFC 9700 4.5).
     uses_nonce: ClassVar[bool] = False
-    #: Whether users connect through this server (the connect flow); False for the site's own.
-    signs_users_in: ClassVar[bool] = True
 
     def authorization_url(
         self,
