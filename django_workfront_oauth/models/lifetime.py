@@ -33,8 +33,12 @@ class TokenLifetime:
             return True
         return self.access_token_expires_at <= (now or timezone.now())
 
-    def is_due(self, now: datetime | None = None) -> bool:
-        """True when the access token expires within ``REFRESH_MARGIN`` (or already has)."""
+    def is_due(self, now: datetime | None = None, margin: timedelta | None = None) -> bool:
+        """True when the access token expires within ``REFRESH_MARGIN`` (or already has).
+
+        ``margin`` saves looking the instance's settings up again when the caller has them.
+        """
         if self.access_token_expires_at is None:
             return True
-        return self.access_token_expires_at - self.refresh_margin() <= (now or timezone.now())
+        margin = self.refresh_margin() if margin is None else margin
+        return self.access_token_expires_at - margin <= (now or timezone.now())

@@ -95,7 +95,7 @@ def service_connection(instance: str) -> ServiceConnection:
         row = stored_service_connection(settings)
         with _cache_lock:
             _rows[key] = row
-    if row.is_due():
+    if row.is_due(margin=settings.refresh_margin):
         try:
             renew_service_token(row)
         except WorkfrontOAuthError as err:
