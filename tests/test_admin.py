@@ -585,7 +585,11 @@ def test_disconnect_confirms_then_logs_out_and_deletes(
     html(response)
     assert messages_of(response) == [(messages.SUCCESS, "1 connection was disconnected.")]
     assert not WorkfrontConnection.objects.filter(pk=connection.pk).exists()
-    assert not RefreshLog.objects.exists()
+    # The history stays, detached, as the audit trail (tests/test_admin_audit.py).
+    assert set(RefreshLog.objects.values_list("outcome", "connection_id")) == {
+        ("refreshed", None),
+        ("disconnected", None),
+    }
     (logout,) = workfront_http.end_session_requests()
     if workfront_http.provider == "workfront":
         assert logout.access_token == ACCESS
@@ -739,7 +743,9 @@ def test_changelist_query_count_does_not_grow_with_rows(
         conn = make_connection(user=make_user(f"user{i}"))
         RefreshLog.record(conn, RefreshOutcome.REFRESHED.value)
     admin_client.get(reverse(CHANGELIST))  # warm the session and content types
-    with django_assert_max_num_queries(10):
+    # 14: the page, the summary's counts, the health bar (one query), the instances (the
+    # settings' and the database's, looked up once for the page's state column).
+    with django_assert_max_num_queries(14):
         response = admin_client.get(reverse(CHANGELIST))
     assert len(listed(response)) == rows
     with django_assert_max_num_queries(10):

@@ -1,12 +1,14 @@
 """The admin's actions on connections: refresh now, require reconnection, disconnect.
 
 Each action calls a service through a plain helper (``refresh_now`` …) that tests call too,
-and reports its counts with ``ngettext``.
+reports its counts with ``ngettext``, and leaves an entry in Django's admin log (``LogEntry``,
+with who did it) for every connection it touched: the row's History page and the admin's
+Recent actions show it. A confirmation says everything an action does (``*_EXPLAINED``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
@@ -14,11 +16,11 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from .. import services
-from ..models import WorkfrontConnection
+from ..models import RefreshLog, WorkfrontConnection
 from ..services import RefreshOutcome
 from .display import TOKEN_FIELDS
 
@@ -30,14 +32,63 @@ else:
     _ModelAdmin = object
 
 __all__ = [
+    "DISCONNECT_EXPLAINED",
+    "HISTORY_KEPT",
+    "REFRESH_NOW_EXPLAINED",
+    "REQUIRE_RECONNECTION_EXPLAINED",
     "ConnectionActions",
     "ReconnectCounts",
     "RefreshCounts",
+    "acting_user",
     "admin_reason",
     "disconnect_connections",
+    "history_kept",
     "refresh_now",
     "require_reconnection",
 ]
+
+#: What "Refresh now" does, in full (the changelist's "What the actions do").
+REFRESH_NOW_EXPLAINED = _(
+    "Refresh now asks the authorization server (Workfront, or Adobe IMS) for a new access "
+    "token for each selected connection at once, even when the current one is still valid, "
+    "with the stored refresh token, which the server may replace. If the server refuses the "
+    "refresh token, the connection needs its user to connect again; if the server cannot be "
+    "reached, the renewal is retried later by itself. Connections that already need "
+    "reconnecting are left as they are."
+)
+#: What "Require reconnection" does, in full (its confirmation page).
+REQUIRE_RECONNECTION_EXPLAINED = _(
+    "The users of these connections must connect their Workfront account again: each "
+    "connection is marked “Reconnection required”, it is no longer renewed, and the "
+    "reauthorization_required signal is sent (a site may tell its users with it). Nothing is "
+    "ended at Workfront and the stored tokens are not revoked there: the current access token "
+    "stays stored, and the app may use it until it expires; the user's next connection "
+    "replaces both tokens. The refresh history records who required it."
+)
+#: What "Disconnect" and deleting a connection do, in full (their confirmation pages).
+DISCONNECT_EXPLAINED = _(
+    "Disconnecting also signs the app out at the authorization server before the connection "
+    "is deleted: a legacy Workfront connection has its Workfront API session logged out; an "
+    "Adobe IMS connection has its refresh token revoked at Adobe IMS, which ends the grant "
+    "(an access token issued before stays valid until it expires). This is best effort: if "
+    "the server cannot be reached or refuses, the connection is deleted anyway. The user's "
+    "own sign-in to Workfront in their browser is not ended, and they can connect again at "
+    "any time."
+)
+#: What happens to a deleted connection's refresh history.
+HISTORY_KEPT = _(
+    "The connection's refresh history is kept as its audit trail, without any token: the "
+    "newest %(rows)d entries, a last one saying who disconnected it, for %(days)d days "
+    "(Refresh history list, filter “Disconnected (audit)”)."
+)
+
+
+def history_kept() -> str:
+    """:data:`HISTORY_KEPT` with the bounds filled in."""
+    return str(HISTORY_KEPT) % {
+        "rows": RefreshLog.HISTORY_PER_CONNECTION,
+        "days": RefreshLog.AUDIT_RETENTION.days,
+    }
 
 
 @dataclass
@@ -50,6 +101,8 @@ class RefreshCounts:
     skipped: int = 0
     #: Rows whose stored tokens the configured keys cannot decrypt: no refresh was tried.
     unreadable: int = 0
+    #: Each connection's outcome, by primary key (for the admin log).
+    outcomes: dict[int, RefreshOutcome] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -58,6 +111,8 @@ class ReconnectCounts:
 
     required: int = 0
     already: int = 0
+    #: The connections that now require reconnection (for the admin log).
+    required_pks: list[int] = field(default_factory=list, compare=False, repr=False)
 
 
 _OUTCOME_COUNTER = {
@@ -78,7 +133,11 @@ _OUTCOME_COUNTER = {
 def refresh_now(queryset: QuerySet[WorkfrontConnection]) -> RefreshCounts:
     """Force a refresh of every connection in ``queryset`` through the services; count outcomes."""
     counts = RefreshCounts()
-    outcomes = services.refresh_many(list(queryset.values_list("pk", flat=True)), force=True)
+    outcomes = services.refresh_many(
+        list(queryset.values_list("pk", flat=True)),
+        force=True,
+        progress=lambda pk, outcome: counts.outcomes.__setitem__(pk, outcome),
+    )
     for value, number in outcomes.items():
         name = _OUTCOME_COUNTER[RefreshOutcome(value)]
         setattr(counts, name, getattr(counts, name) + number)
@@ -95,23 +154,53 @@ def require_reconnection(queryset: QuerySet[WorkfrontConnection], reason: str) -
             continue
         services.require_reauthorization(connection, reason=reason)
         counts.required += 1
+        counts.required_pks.append(connection.pk)
     return counts
 
 
-def disconnect_connections(queryset: QuerySet[WorkfrontConnection]) -> int:
-    """Disconnect (best-effort logout, then delete) every connection in ``queryset``."""
+def disconnect_connections(
+    queryset: QuerySet[WorkfrontConnection], *, by: str = "", how: str = ""
+) -> int:
+    """Disconnect (best-effort logout, then delete) every connection in ``queryset``.
+
+    ``by`` and ``how`` are what the audit trail's last row says (``services.disconnect``).
+    """
     disconnected = 0
     # Tokens stay deferred: disconnect() loads them itself and copes with unreadable ones.
     for connection in list(queryset.defer(*TOKEN_FIELDS)):
-        services.disconnect(connection)
+        services.disconnect(connection, by=by, how=how)
         disconnected += 1
     return disconnected
 
 
+def acting_user(request: HttpRequest) -> str:
+    """The username of who acts in ``request``, as the history records it."""
+    user = getattr(request, "user", None)
+    return user.get_username() if user is not None and user.is_authenticated else "?"
+
+
+#: What the admin log says a "Refresh now" came to for one connection.
+_REFRESH_LOGGED = {
+    RefreshOutcome.REFRESHED: _("Refresh now (admin action): renewed."),
+    RefreshOutcome.FAILED: _(
+        "Refresh now (admin action): the server could not be reached; retried later."
+    ),
+    RefreshOutcome.REAUTH_REQUIRED: _(
+        "Refresh now (admin action): refused; the user must connect again."
+    ),
+    RefreshOutcome.NOT_DUE: _("Refresh now (admin action): nothing to renew with; skipped."),
+    RefreshOutcome.SKIPPED: _("Refresh now (admin action): busy elsewhere; skipped."),
+    RefreshOutcome.GONE: _("Refresh now (admin action): the connection was gone."),
+    RefreshOutcome.UNDECRYPTABLE: _(
+        "Refresh now (admin action): the stored tokens cannot be decrypted; not tried."
+    ),
+    RefreshOutcome.ERROR: _("Refresh now (admin action): an unexpected error (see the logs)."),
+}
+
+
 def admin_reason(request: HttpRequest, action: str) -> str:
     """The reason recorded when a site admin forces a state change (names action and admin)."""
-    username = request.user.get_username() if request.user.is_authenticated else "?"
-    return f"Required by site admin {username!r} through the admin action {action!r}."
+    return f"Required by site admin {acting_user(request)!r} through the admin action {action!r}."
 
 
 class ConnectionActions(_ModelAdmin):
@@ -134,8 +223,13 @@ class ConnectionActions(_ModelAdmin):
     def refresh_now_action(
         self, request: HttpRequest, queryset: QuerySet[WorkfrontConnection]
     ) -> None:
-        """Force a refresh of the selected connections and report how it went."""
-        counts = refresh_now(queryset)
+        """Force a refresh of the selected connections, log and report how it went."""
+        connections = list(queryset.defer(*TOKEN_FIELDS))
+        with RefreshLog.acting(acting_user(request)):
+            counts = refresh_now(queryset)
+        for connection in connections:
+            outcome = counts.outcomes.get(connection.pk, RefreshOutcome.GONE)
+            self.log_change(request, connection, str(_REFRESH_LOGGED[outcome]))
         self._report(
             request,
             counts.refreshed,
@@ -196,14 +290,19 @@ class ConnectionActions(_ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[WorkfrontConnection]
     ) -> TemplateResponse | None:
         """After confirmation, make the selected connections' users connect again."""
-        question = _(
-            "The users of these connections will have to connect their Workfront account again "
-            "before the app can use it. Continue?"
+        confirmation = self._confirm_first(
+            request, queryset, _("Require reconnection"), [str(REQUIRE_RECONNECTION_EXPLAINED)]
         )
-        confirmation = self._confirm_first(request, queryset, _("Require reconnection"), question)
         if confirmation is not None:
             return confirmation
-        counts = require_reconnection(queryset, admin_reason(request, "Require reconnection"))
+        with RefreshLog.acting(acting_user(request), requiring=True):
+            counts = require_reconnection(queryset, admin_reason(request, "Require reconnection"))
+        message = gettext(
+            "Require reconnection (admin action): the user must connect again; no renewals "
+            "until then."
+        )
+        for connection in queryset.defer(*TOKEN_FIELDS).filter(pk__in=counts.required_pks):
+            self.log_change(request, connection, message)
         self._report(
             request,
             counts.required,
@@ -231,17 +330,18 @@ class ConnectionActions(_ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[WorkfrontConnection]
     ) -> TemplateResponse | None:
         """After confirmation, log the selected connections out of Workfront and delete them."""
-        question = _(
-            "These connections will be logged out of Workfront (when it answers) and deleted "
-            "with their refresh history. Their users can connect again. Continue?"
+        confirmation = self._confirm_first(
+            request, queryset, _("Disconnect"), [str(DISCONNECT_EXPLAINED), history_kept()]
         )
-        confirmation = self._confirm_first(request, queryset, _("Disconnect"), question)
         if confirmation is not None:
             return confirmation
-        self._log_deletions(request, queryset)
+        # As Django's "delete selected" does, before the rows go.
+        self.log_deletions(request, queryset.defer(*TOKEN_FIELDS))
         self._report(
             request,
-            disconnect_connections(queryset),
+            disconnect_connections(
+                queryset, by=acting_user(request), how="Admin action Disconnect"
+            ),
             ngettext_lazy(
                 "%(count)d connection was disconnected.",
                 "%(count)d connections were disconnected.",
@@ -256,13 +356,13 @@ class ConnectionActions(_ModelAdmin):
         request: HttpRequest,
         queryset: QuerySet[WorkfrontConnection],
         title: StrOrPromise,
-        question: StrOrPromise,
+        explanation: list[str],
     ) -> TemplateResponse | None:
         """The confirmation page, unless this POST is the confirmation (``post`` is set)."""
         if request.POST.get("post"):
             return None
         action = request.POST.get("action", "")
-        return self._confirm(request, queryset, action=action, title=title, question=question)
+        return self._confirm(request, queryset, action=action, title=title, explanation=explanation)
 
     def _confirm(
         self,
@@ -271,13 +371,14 @@ class ConnectionActions(_ModelAdmin):
         *,
         action: str,
         title: StrOrPromise,
-        question: StrOrPromise,
+        explanation: list[str],
     ) -> TemplateResponse:
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
             "title": title,
-            "question": question,
+            "explanation": explanation,
+            "question": _("Continue?"),
             "action_name": action,
             "queryset": queryset.defer(*TOKEN_FIELDS).select_related("user"),
             "opts": opts,
@@ -286,11 +387,3 @@ class ConnectionActions(_ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.action_confirmation_template, context)
-
-    def _log_deletions(self, request: HttpRequest, queryset: QuerySet[WorkfrontConnection]) -> None:
-        # As Django's "delete selected" does, before the rows go; log_deletions is Django 5.1+.
-        if hasattr(admin.ModelAdmin, "log_deletions"):
-            self.log_deletions(request, queryset.defer(*TOKEN_FIELDS))
-        else:  # pragma: no cover - Django < 5.1
-            for obj in queryset.defer(*TOKEN_FIELDS):
-                self.log_deletion(request, obj, str(obj))

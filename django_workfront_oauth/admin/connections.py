@@ -7,13 +7,30 @@ from typing import Any, cast
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.text import Truncator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import services, states
+from ..conf import app_settings
 from ..models import WorkfrontConnection, WorkfrontConnectionQuerySet
-from .actions import ConnectionActions, disconnect_connections
-from .display import TOKEN_FIELDS, connection_summary, is_token_lookup, token_state
+from .actions import (
+    DISCONNECT_EXPLAINED,
+    REFRESH_NOW_EXPLAINED,
+    REQUIRE_RECONNECTION_EXPLAINED,
+    ConnectionActions,
+    acting_user,
+    disconnect_connections,
+    history_kept,
+)
+from .display import (
+    HEALTH_DAYS,
+    TOKEN_FIELDS,
+    connection_health,
+    connection_summary,
+    is_token_lookup,
+    timestamp_field,
+    token_state,
+)
 from .filters import ExpiryFilter
 from .history import RefreshLogInline
 
@@ -21,25 +38,34 @@ __all__ = ["WorkfrontConnectionAdmin"]
 
 
 #: The change page's groups of fields (never a token column: token states only).
-_CONNECTION = ("user", "instance", "provider", "host", "domain", "lane", "redirect_uri")
+_CONNECTION = (
+    "user",
+    "instance",
+    "provider",
+    "host",
+    "domain",
+    "lane",
+    "redirect_uri",
+    "state_detail",
+)
 _WORKFRONT_USER = ("workfront_user_id", "workfront_user_name", "workfront_user_email")
 _TOKENS = (
     "access_token_state",
     "refresh_token_state",
     "token_type",
     "wid",
-    "access_token_expires_at",
+    "access_token_expires_at_display",
     "expiry_state",
     "lifetime_outlook",
 )
 _HEALTH = (
     "status",
-    "last_refreshed_at",
+    "last_refreshed_at_display",
     "last_error",
     "consecutive_failures",
-    "next_refresh_attempt_at",
-    "created_at",
-    "updated_at",
+    "next_refresh_attempt_at_display",
+    "created_at_display",
+    "updated_at_display",
 )
 
 
@@ -49,17 +75,16 @@ class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ig
 
     change_list_template = "admin/django_workfront_oauth/workfrontconnection/change_list.html"
 
+    # What matters first, and narrow enough for 1280 px beside the filters: the host, the
+    # provider and the last error are on the row's page (the state says when one matters).
     list_display = (
-        "user",
-        "workfront_user",
-        "host",
+        "user_column",
         "instance",
-        "provider",
-        "status",
-        "access_token_expires_at",
-        "last_refreshed_at",
-        "last_error_short",
+        "state_column",
+        "access_token_expires_at_display",
+        "last_refreshed_at_display",
     )
+    list_display_links = ("user_column",)
     list_filter = ("status", "instance", "provider", ExpiryFilter)
     search_fields = (
         "user__username",
@@ -130,33 +155,96 @@ class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ig
         return actions
 
     def delete_model(self, request: HttpRequest, obj: WorkfrontConnection) -> None:
-        """Deleting from a row's page disconnects: logout, delete, signal."""
-        services.disconnect(obj)
+        """Deleting from a row's page disconnects: logout, delete, signal; the history stays."""
+        services.disconnect(obj, by=acting_user(request), how="Deleted in the admin")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """Bulk deletion disconnects each row too."""
-        disconnect_connections(queryset)
+        disconnect_connections(queryset, by=acting_user(request), how="Deleted in the admin")
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Django's confirmation, saying first that deleting also signs the app out."""
+        extra_context = {
+            **(extra_context or {}),
+            "workfront_explanation": [str(DISCONNECT_EXPLAINED), history_kept()],
+        }
+        return super().delete_view(request, object_id, extra_context)
 
     # -- list -------------------------------------------------------------------------------
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        """The list, with counts by status and how many are due above it."""
-        extra_context = {**(extra_context or {}), "workfront_summary": connection_summary()}
-        return super().changelist_view(request, extra_context)
+        """The list, with counts, the health bar and what the actions do above it."""
+        health = connection_health()
+        peak = max((day.total for day in health), default=0)
+        extra_context = {
+            **(extra_context or {}),
+            "workfront_summary": connection_summary(),
+            "workfront_health": [(day, *day.steps(peak)) for day in health],
+            "workfront_health_days": HEALTH_DAYS,
+            "workfront_actions_explained": [
+                (_("Refresh now"), REFRESH_NOW_EXPLAINED),
+                (_("Require reconnection"), REQUIRE_RECONNECTION_EXPLAINED),
+                (_("Disconnect (log out and delete)"), f"{DISCONNECT_EXPLAINED} {history_kept()}"),
+            ],
+        }
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            # Which Adobe IMS instance a legacy row can move to, found once for the page rather
+            # than once a row (the state column says it).
+            instances = [app_settings.get_instance(name) for name in app_settings.instance_names()]
+            for connection in changelist.result_list:
+                connection.workfront_successor = states.adobe_successor(connection, instances)
+        return response
 
-    @admin.display(description=_("Workfront user"), ordering="workfront_user_name")
-    def workfront_user(self, obj: WorkfrontConnection) -> str:
-        """The Workfront user's name, or their ID when the name is unknown."""
-        return obj.workfront_user_name or obj.workfront_user_id
+    access_token_expires_at_display = timestamp_field(
+        "access_token_expires_at", _("access token expires")
+    )
+    last_refreshed_at_display = timestamp_field("last_refreshed_at", _("last refreshed"))
+    next_refresh_attempt_at_display = timestamp_field(
+        "next_refresh_attempt_at", _("next refresh attempt at")
+    )
+    created_at_display = timestamp_field("created_at", _("created at"))
+    updated_at_display = timestamp_field("updated_at", _("updated at"))
 
-    @admin.display(description=_("last error"), ordering="last_error")
-    def last_error_short(self, obj: WorkfrontConnection) -> str:
-        """The last error, cut short for the list (the row's page has all of it)."""
-        return Truncator(obj.last_error).chars(80)
+    @admin.display(description=_("user"), ordering="user__username")
+    def user_column(self, obj: WorkfrontConnection) -> str:
+        """The site user, and below it who they are at Workfront."""
+        workfront_user = obj.workfront_user_name or obj.workfront_user_id
+        if not workfront_user:
+            return format_html('<span class="workfront-oauth-user">{}</span>', obj.user)
+        return format_html(
+            '<span class="workfront-oauth-user">{}</span>'
+            '<span class="workfront-oauth-secondary">{}</span>',
+            obj.user,
+            _("Workfront: %(name)s") % {"name": workfront_user},
+        )
+
+    @admin.display(description=_("state"), ordering="status")
+    def state_column(self, obj: WorkfrontConnection) -> str:
+        """The state's title, and the admin's sentence below it (the detail is on the page)."""
+        state = states.describe(obj, successor=getattr(obj, "workfront_successor", None))
+        return format_html(
+            '<strong class="{}">{}</strong><span class="workfront-oauth-secondary">{}</span>',
+            state.css_class,
+            state.title,
+            state.admin_sentence,
+        )
 
     # -- row page ---------------------------------------------------------------------------
+
+    @admin.display(description=_("state"))
+    def state_detail(self, obj: WorkfrontConnection) -> str:
+        """The state in words for site admins, with the technical detail."""
+        state = states.describe(obj)
+        parts = [f"{state.title}: {state.admin_sentence}"]
+        if state.detail:
+            parts.append(state.detail)
+        return " — ".join(parts)
 
     @admin.display(description=_("outlook"))
     def lifetime_outlook(self, obj: WorkfrontConnection) -> str:

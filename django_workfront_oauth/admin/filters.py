@@ -1,4 +1,4 @@
-"""Sidebar filters: connections by expiry, refresh attempts by outcome."""
+"""Sidebar filters: connections by expiry, history by outcome and by whether it is an audit."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .display import OUTCOME_LABELS
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-__all__ = ["ExpiryFilter", "OutcomeFilter"]
+__all__ = ["ConnectionGoneFilter", "ExpiryFilter", "OutcomeFilter"]
 
 
 class ExpiryFilter(admin.SimpleListFilter):
@@ -83,3 +83,30 @@ class OutcomeFilter(admin.SimpleListFilter):
         """Narrow ``queryset`` to the chosen outcome."""
         value = self.value()
         return queryset.filter(outcome=value) if value else None
+
+
+class ConnectionGoneFilter(admin.SimpleListFilter):
+    """History of connections that still exist, or the audit trail of those that are gone."""
+
+    title = _("connection")
+    parameter_name = "connection_state"
+
+    CURRENT = "current"
+    GONE = "gone"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, StrOrPromise]]:
+        """Still there, or disconnected."""
+        return [(self.CURRENT, _("Still connected")), (self.GONE, _("Disconnected (audit)"))]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> QuerySet[RefreshLog] | None:
+        """Narrow ``queryset`` to rows whose connection exists, or is gone."""
+        value = self.value()
+        if value == self.CURRENT:
+            return queryset.filter(connection__isnull=False)
+        if value == self.GONE:
+            return queryset.filter(connection__isnull=True)
+        return None

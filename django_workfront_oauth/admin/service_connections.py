@@ -1,20 +1,24 @@
-"""The site's Server-to-Server connections: their health, "Renew now", never a token."""
+"""The site's Server-to-Server connections: their health, "Renew now", never a token.
+
+"Renew now" leaves an entry in Django's admin log for each row, with who did it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .. import services
 from ..exceptions import WorkfrontOAuthError
 from ..models import ServiceConnection
-from .display import token_state
+from .display import timestamp_field, token_state
 
 __all__ = ["ServiceConnectionAdmin", "renew_now"]
 
@@ -25,26 +29,36 @@ _FIELDS = (
     "workfront_user_id",
     "workfront_user_email",
     "token_state",
-    "access_token_expires_at",
-    "last_refreshed_at",
+    "access_token_expires_at_display",
+    "last_refreshed_at_display",
     "last_error",
     "consecutive_failures",
-    "next_refresh_attempt_at",
-    "created_at",
-    "updated_at",
+    "next_refresh_attempt_at_display",
+    "created_at_display",
+    "updated_at_display",
 )
 
 
-def renew_now(queryset: QuerySet[ServiceConnection]) -> tuple[int, list[str]]:
-    """Request a new token for each row; ``(renewed, problems)``."""
+def renew_now(
+    queryset: QuerySet[ServiceConnection],
+    each: Callable[[ServiceConnection, bool], object] | None = None,
+) -> tuple[int, list[str]]:
+    """Request a new token for each row; ``(renewed, problems)``.
+
+    ``each(row, renewed)`` is called after each row (the admin logs it).
+    """
     renewed, problems = 0, []
     for connection in queryset.defer("access_token"):
         try:
             services.renew_service_token(connection, force=True)
         except (WorkfrontOAuthError, ValueError) as err:
             problems.append(f"{connection.instance}: {err}")
+            ok = False
         else:
             renewed += 1
+            ok = True
+        if each is not None:
+            each(connection, ok)
     return renewed, problems
 
 
@@ -56,8 +70,8 @@ class ServiceConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "instance",
         "host",
         "technical_account",
-        "access_token_expires_at",
-        "last_refreshed_at",
+        "access_token_expires_at_display",
+        "last_refreshed_at_display",
         "last_error_short",
     )
     search_fields = ("instance", "host", "workfront_user_name", "workfront_user_email")
@@ -86,6 +100,16 @@ class ServiceConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return False
         return super().has_change_permission(request)
 
+    access_token_expires_at_display = timestamp_field(
+        "access_token_expires_at", _("access token expires")
+    )
+    last_refreshed_at_display = timestamp_field("last_refreshed_at", _("last renewed"))
+    next_refresh_attempt_at_display = timestamp_field(
+        "next_refresh_attempt_at", _("next renewal attempt at")
+    )
+    created_at_display = timestamp_field("created_at", _("created at"))
+    updated_at_display = timestamp_field("updated_at", _("updated at"))
+
     @admin.display(description=_("technical account"), ordering="workfront_user_name")
     def technical_account(self, obj: ServiceConnection) -> str:
         """Who Workfront sees: the credential's ``techacct`` user."""
@@ -99,12 +123,22 @@ class ServiceConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description=_("last error"), ordering="last_error")
     def last_error_short(self, obj: ServiceConnection) -> str:
         """The last error, cut short for the list."""
-        return Truncator(obj.last_error).chars(80)
+        return Truncator(obj.last_error).chars(60)
 
     @admin.action(description=_("Renew now"), permissions=("change",))
     def renew_now_action(self, request: HttpRequest, queryset: QuerySet[ServiceConnection]) -> None:
-        """Request a new token for the selected instances and say how it went."""
-        renewed, problems = renew_now(queryset)
+        """Request a new token for the selected instances, log and say how it went."""
+
+        def log(connection: ServiceConnection, ok: bool) -> None:
+            # The error itself is in the row's last error; the log names the outcome only.
+            message = (
+                gettext("Renew now (admin action): a new token was stored.")
+                if ok
+                else gettext("Renew now (admin action): failed; see the last error.")
+            )
+            self.log_change(request, connection, message)
+
+        renewed, problems = renew_now(queryset, log)
         if renewed:
             message = ngettext(
                 "%(count)d Server-to-Server token was renewed.",

@@ -1,4 +1,4 @@
-"""Ending a connection: the grant at its server (best effort), then the row."""
+"""Ending a connection: the grant at its server (best effort), then the row; its history stays."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from ..conf import app_settings
 from ..exceptions import WorkfrontOAuthError
-from ..models import WorkfrontConnection
+from ..models import RefreshLog, WorkfrontConnection
 from ..providers import get_provider
 from ..redact import scrubbed_traceback
 from ..signals import connection_disconnected
@@ -34,9 +34,27 @@ def end_session(connection: WorkfrontConnection) -> bool:
     return True
 
 
-def disconnect(connection: WorkfrontConnection) -> None:
-    """End the Workfront session if we can (best effort), then delete the connection."""
-    end_session(connection)
+def disconnect(connection: WorkfrontConnection, *, by: str = "", how: str = "") -> None:
+    """End the Workfront session if we can (best effort), then delete the connection.
+
+    Its refresh history stays, without tokens, as its audit trail (``RefreshLog``), ending
+    with a row that says it was disconnected, ``by`` whom (a username; blank when unknown) and
+    ``how`` (a few words: "admin action Disconnect").
+    """
+    ended = end_session(connection)
+    detail = (
+        "The session or grant was ended at its server."
+        if ended
+        else "The session or grant could not be ended at its server (not reached, refused, "
+        "or nothing to end with); the connection was deleted anyway."
+    )
+    RefreshLog.record(
+        connection,
+        RefreshLog.DISCONNECTED,
+        reason=f"{how}. {detail}" if how else detail,
+        event=RefreshLog.Event.DISCONNECTED,
+        actor=by,
+    )
     pk = connection.pk
     connection.delete()
     connection.pk = pk  # receivers may want to know which row it was
