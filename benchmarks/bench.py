@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -45,7 +46,18 @@ DATABASE = "workfront_oauth_bench"
 SWEEP_TASK = "django_workfront_oauth.tasks.refresh_due_connections"
 LATEST = Path(__file__).resolve().parent / "LATEST.txt"
 #: What ``--only`` picks from, in the order of the table.
-MEASURES = ("queries", "client", "write", "service", "search", "edit", "s2s", "sweep", "memory")
+MEASURES = (
+    "queries",
+    "instances",
+    "client",
+    "write",
+    "service",
+    "search",
+    "edit",
+    "s2s",
+    "sweep",
+    "memory",
+)
 
 
 @dataclass
@@ -192,6 +204,88 @@ def bench_queries(emulator: WorkfrontEmulator, rounds: int = 20) -> list[Row]:
 
 
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+
+
+def count_sql(call: Callable[[], Any]) -> tuple[int, list[str]]:
+    """The SQL statements ``call`` sends (transaction control not counted), and their kinds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    statements = [describe_sql(query["sql"]) for query in queries.captured_queries]
+    return sum(1 for sql in statements if sql not in TRANSACTION_CONTROL), statements
+
+
+def bench_database_instances(emulator: WorkfrontEmulator, rounds: int = 20) -> list[Row]:
+    """SQL of an API call and of a refresh, a database instance's connection against a settings
+    instance's, side by side: what finding the instance in the database costs."""
+    from django.utils import timezone
+
+    from django_workfront_oauth import services
+    from django_workfront_oauth.client import WorkfrontClient
+    from django_workfront_oauth.models import WorkfrontConnection, WorkfrontInstance
+    from django_workfront_oauth.services.instances import database_instances, forget_instances
+
+    WorkfrontInstance.objects.create(
+        name="tenant",
+        provider="workfront",
+        host=emulator.base_url,
+        client_id=emulator.client_id,
+        client_secret=emulator.client_secret,
+        domain="acme",
+        lane="my",
+    )
+    forget_instances()
+    settings_row, database_row = make_connections(2, "instances", expired=False, emulator=emulator)
+    WorkfrontConnection.objects.filter(pk=database_row.pk).update(instance="tenant")
+    results: dict[str, dict[str, int]] = {}
+    refresh_statements: list[str] = []
+    for label, made in (("settings", settings_row), ("database", database_row)):
+        conn = WorkfrontConnection.objects.get(pk=made.pk)
+        client = WorkfrontClient(conn)
+        client.count("PROJ")
+        api = max(count_sql(functools.partial(client.count, "PROJ"))[0] for _ in range(rounds))
+        refreshes = []
+        for _ in range(rounds):
+            WorkfrontConnection.objects.filter(pk=conn.pk).update(
+                access_token_expires_at=timezone.now() - timedelta(minutes=1)
+            )
+            conn.refresh_from_db()
+            refresh = functools.partial(services.refresh_connection, conn)
+            queries, refresh_statements = count_sql(refresh)
+            refreshes.append(queries)
+        results[label] = {"api": api, "refresh": max(refreshes)}
+    # The first lookup after a change reads the row once; the ones after it, none.
+    forget_instances()
+    cold = count_sql(lambda: database_instances.get("tenant"))[0]
+    warm = count_sql(lambda: database_instances.get("tenant"))[0]
+    delete_everything()
+    WorkfrontInstance.objects.all().delete()
+    forget_instances()
+    extra_api = results["database"]["api"] - results["settings"]["api"]
+    extra_refresh = results["database"]["refresh"] - results["settings"]["refresh"]
+    return [
+        Row(
+            "extra SQL per API call, database instance",
+            str(extra_api),
+            "0",
+            extra_api == 0,
+            f"max of {rounds} client.count('PROJ') with a fresh token: "
+            f"{results['database']['api']} queries for a WorkfrontInstance's connection, "
+            f"{results['settings']['api']} for a settings instance's; the instance cache is the "
+            "benchmark's Redis",
+        ),
+        Row(
+            "extra SQL per refresh, database instance",
+            str(extra_refresh),
+            "<= 1",
+            extra_refresh <= 1,
+            f"max of {rounds} refresh_connection(): {results['database']['refresh']} queries "
+            f"against {results['settings']['refresh']} ({', '.join(refresh_statements)}); the "
+            f"first lookup after a change reads the row ({cold} query), the next ones {warm}",
+        ),
+    ]
 
 
 def describe_sql(sql: str) -> str:
@@ -1354,6 +1448,9 @@ def main(argv: list[str]) -> int:
                 if "queries" in only:
                     log("SQL queries")
                     rows += bench_queries(emulator)
+                if "instances" in only:
+                    log("SQL queries of a database instance")
+                    rows += bench_database_instances(emulator)
                 if "client" in only:
                     log(f"API client vs requests, {args.pairs} pairs")
                     rows += bench_client(emulator, args.pairs, args.page_pairs)

@@ -58,3 +58,14 @@ WORKFRONT_OAUTH_INSTANCES = (
     if os.environ.get("BENCH_S2S_CLIENT_ID")
     else {}
 )
+
+# Database instances find their changes through a cache every process shares: the Redis that
+# bench.py starts (a per-process cache would make each lookup read the row).
+if os.environ.get("BENCH_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["BENCH_REDIS_URL"],
+            "KEY_PREFIX": "bench",
+        }
+    }

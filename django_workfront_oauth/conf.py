@@ -11,9 +11,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -39,9 +39,12 @@ __all__ = [
     "PROVIDER_ADOBE_IMS",
     "PROVIDER_ADOBE_IMS_S2S",
     "PROVIDER_WORKFRONT",
+    "SITE_DEFAULTS",
     "TOKEN_AUTH_METHODS",
     "AppSettings",
     "InstanceSettings",
+    "InstanceSource",
+    "StoredInstance",
     "app_settings",
     "setting_name",
 ]
@@ -78,6 +81,15 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     "SUCCESS_URL": "/",
 }
 
+#: The settings of the whole site, not of one instance, with their defaults.
+SITE_DEFAULTS: dict[str, Any] = {
+    "INSTANCES": {},
+    # The cache alias through which processes learn that a database instance changed.
+    "INSTANCE_CACHE": "default",
+    # The dotted path of the hook that says which instances a user may connect to.
+    "OFFERED_INSTANCES": "",
+}
+
 # <domain>.<lane>.workfront.com or <domain>.<lane>.workfront.adobe.com
 _WORKFRONT_HOSTNAME = re.compile(
     r"^(?P<domain>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.(?P<lane>[a-z0-9-]+)\.workfront(?:\.adobe)?\.com$",
@@ -86,10 +98,14 @@ _WORKFRONT_HOSTNAME = re.compile(
 
 
 def setting_name(instance: str, key: str) -> str:
-    """How a site writes an instance's setting: ``WORKFRONT_OAUTH_HOST`` or its INSTANCES entry."""
+    """Where a site sets an instance's value: ``WORKFRONT_OAUTH_HOST``, its INSTANCES entry, or
+    the field of its ``WorkfrontInstance`` row (a name the settings do not use is a database one).
+    """
     if instance == DEFAULT_INSTANCE:
         return PREFIX + key
-    return f'{PREFIX}INSTANCES["{instance}"]["{key}"]'
+    if instance in app_settings.INSTANCES:
+        return f'{PREFIX}INSTANCES["{instance}"]["{key}"]'
+    return f'the {key.lower().replace("_", " ")} of the database instance "{instance}"'
 
 
 def as_timedelta(value: Any) -> timedelta:
@@ -161,6 +177,8 @@ class InstanceSettings:
     http_max_response_size: int
     max_concurrent_requests: int
     success_url: str
+    #: False for a database instance a site admin deactivated: no new connections, no refreshes.
+    is_active: bool = True
 
     def __repr__(self) -> str:
         # The dataclass repr would print the client secret.
@@ -256,8 +274,43 @@ def _positive_int(value: Any) -> int:
     return int(value)
 
 
+@dataclass(frozen=True, repr=False)
+class StoredInstance:
+    """An instance kept outside the settings (a ``WorkfrontInstance`` row), as settings values."""
+
+    #: By setting name without the prefix, defaults filled in, unconverted (as ``raw_instance``).
+    raw: Mapping[str, Any]
+    is_active: bool = True
+
+    def __repr__(self) -> str:
+        # The values hold CLIENT_SECRET.
+        return f"<StoredInstance {self.raw.get('PROVIDER')} {self.raw.get('HOST')}>"
+
+
+class InstanceSource(Protocol):
+    """Where instances beyond the settings come from: the database, once the app is ready."""
+
+    def get(self, name: str) -> StoredInstance | None:
+        """The instance of that name, or ``None``."""
+
+    def names(self) -> list[str]:
+        """Every instance name it knows, in a stable order."""
+
+
 class AppSettings:
-    """Typed access to the ``WORKFRONT_OAUTH_*`` settings, read at every access."""
+    """Typed access to the ``WORKFRONT_OAUTH_*`` settings, read at every access.
+
+    Instances come from the settings first, then from the source the app registers when it is
+    ready (:class:`~django_workfront_oauth.models.WorkfrontInstance` rows): a settings name
+    always wins, so a row can never change an instance a deploy configured.
+    """
+
+    def __init__(self) -> None:
+        self._source: InstanceSource | None = None
+
+    def use_instance_source(self, source: InstanceSource | None) -> None:
+        """Find instances that the settings do not name in ``source`` (``None``: nowhere)."""
+        self._source = source
 
     def _get(self, name: str) -> Any:
         return getattr(settings, PREFIX + name, INSTANCE_DEFAULTS[name])
@@ -268,22 +321,58 @@ class AppSettings:
         value = getattr(settings, PREFIX + "INSTANCES", None) or {}
         return value if isinstance(value, Mapping) else {}
 
-    def instance_names(self) -> list[str]:
-        """``"default"`` first, then the named instances."""
+    @property
+    def INSTANCE_CACHE(self) -> str:
+        """The cache alias through which processes learn that a database instance changed."""
+        return str(getattr(settings, PREFIX + "INSTANCE_CACHE", SITE_DEFAULTS["INSTANCE_CACHE"]))
+
+    @property
+    def OFFERED_INSTANCES(self) -> str:
+        """Dotted path of the hook that says which instances a user may connect to, or ``""``."""
+        return str(getattr(settings, PREFIX + "OFFERED_INSTANCES", "") or "")
+
+    def settings_instance_names(self) -> list[str]:
+        """The instances of the settings: ``"default"`` first, then ``INSTANCES``."""
         names = [DEFAULT_INSTANCE]
         names.extend(str(name) for name in self.INSTANCES if name != DEFAULT_INSTANCE)
         return names
+
+    def instance_names(self) -> list[str]:
+        """Every instance: the settings' (``"default"`` first), then the database's."""
+        names = self.settings_instance_names()
+        if self._source is not None:
+            taken = set(names)
+            names.extend(name for name in self._source.names() if name not in taken)
+        return names
+
+    def _stored(self, name: str) -> StoredInstance | None:
+        if self._source is None or self.is_settings_instance(name):
+            return None
+        return self._source.get(name)
+
+    def is_settings_instance(self, name: str) -> bool:
+        """True for ``"default"`` and the names of ``INSTANCES``."""
+        return name == DEFAULT_INSTANCE or name in self.INSTANCES
+
+    def is_database_instance(self, name: str) -> bool:
+        """True when ``name`` is an instance of the database (and not shadowed by the settings)."""
+        return self._stored(name) is not None
 
     def raw_instance(self, name: str = DEFAULT_INSTANCE) -> dict[str, Any]:
         """The instance's settings by name without the prefix, defaults filled in, unconverted."""
         if name == DEFAULT_INSTANCE:
             return {key: self._get(key) for key in INSTANCE_DEFAULTS}
-        entry = self.INSTANCES.get(name)
-        if not isinstance(entry, Mapping):
+        if name in self.INSTANCES:
+            entry = self.INSTANCES[name]
+            if not isinstance(entry, Mapping):
+                raise KeyError(name)
+            values = dict(INSTANCE_DEFAULTS)
+            values.update({key: entry[key] for key in INSTANCE_DEFAULTS if key in entry})
+            return values
+        stored = self._stored(name)
+        if stored is None:
             raise KeyError(name)
-        values = dict(INSTANCE_DEFAULTS)
-        values.update({key: entry[key] for key in INSTANCE_DEFAULTS if key in entry})
-        return values
+        return dict(stored.raw)
 
     def get_instance(self, name: str = DEFAULT_INSTANCE) -> InstanceSettings:
         """The effective settings of one instance; ``KeyError`` for an unknown name.
@@ -291,14 +380,36 @@ class AppSettings:
         A value of the wrong type raises ``ImproperlyConfigured`` naming the setting (check
         E013 says so at start-up too), never a bare ``TypeError`` from deep inside.
         """
-        raw = self.raw_instance(name)
+        found = self.find_instance(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def find_instance(self, name: str) -> InstanceSettings | None:
+        """The effective settings of one instance, or ``None``: one lookup, for hot paths."""
+        stored = None
+        if self.is_settings_instance(name):
+            try:
+                raw = self.raw_instance(name)
+            except KeyError:
+                return None
+        else:
+            stored = self._stored(name)
+            if stored is None:
+                return None
+            raw = dict(stored.raw)
         try:
-            return _instance_settings(name, raw)
+            found = _instance_settings(name, raw)
         except _BadSetting as err:
             key = err.key
+        else:
+            if stored is not None and not stored.is_active:
+                return replace(found, is_active=False)
+            return found
         # Dropped before raising: error reports and trackers print every frame's locals, and
         # these hold CLIENT_SECRET.
         raw = {}
+        stored = None
         raise ImproperlyConfigured(
             f"{setting_name(name, key)} has a value of the wrong type (check E013)."
         )
@@ -307,16 +418,21 @@ class AppSettings:
         """True when the instance's settings name its ``PROVIDER`` rather than take the default.
 
         The default changed from ``"workfront"`` to ``"adobe_ims"``: the checks tell a site that
-        relied on the old default instead of switching it silently.
+        relied on the old default instead of switching it silently. A database instance always
+        names its provider.
         """
         if name == DEFAULT_INSTANCE:
             return hasattr(settings, PREFIX + "PROVIDER")
-        entry = self.INSTANCES.get(name)
-        return isinstance(entry, Mapping) and "PROVIDER" in entry
+        if name in self.INSTANCES:
+            entry = self.INSTANCES.get(name)
+            return isinstance(entry, Mapping) and "PROVIDER" in entry
+        return True
 
     def has_instance(self, name: str) -> bool:
-        """True when ``name`` is ``"default"`` or a configured instance."""
-        return name == DEFAULT_INSTANCE or isinstance(self.INSTANCES.get(name), Mapping)
+        """True when ``name`` is ``"default"``, a configured instance or a database one."""
+        if name == DEFAULT_INSTANCE or isinstance(self.INSTANCES.get(name), Mapping):
+            return True
+        return self._stored(name) is not None
 
 
 app_settings = AppSettings()

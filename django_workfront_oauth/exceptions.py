@@ -7,6 +7,8 @@ reports. What Workfront said is kept only as a status code and an error class or
 from __future__ import annotations
 
 __all__ = [
+    "ClientCredentialsRefused",
+    "InstancePaused",
     "InvalidCallback",
     "ReauthorizationRequired",
     "TokenDecryptionError",
@@ -40,6 +42,18 @@ class WorkfrontUnavailable(WorkfrontOAuthError):
         super().__init__(message)
         #: Seconds the server asked us to wait (``Retry-After``), when it said.
         self.retry_after = retry_after
+
+
+class ClientCredentialsRefused(WorkfrontUnavailable):
+    """The token endpoint refused the site's own client ID or secret: a setting to fix.
+
+    Nobody's grant is at fault, so no connection's tokens or status change; the message names
+    the setting (or the database instance's field) to correct.
+    """
+
+
+class InstancePaused(WorkfrontUnavailable):
+    """A site admin deactivated the instance: no new connections nor refreshes until reactivated."""
 
 
 class UnusableTokenAnswer(WorkfrontUnavailable):

@@ -146,12 +146,14 @@ def test_instance_settings_repr_hides_the_client_secret() -> None:
     assert "https://acme.my.workfront.com" in text
 
 
+@pytest.mark.django_db
 def test_instances_not_a_mapping_is_ignored(settings: Any) -> None:
     settings.WORKFRONT_OAUTH_INSTANCES = ["sandbox"]
     assert app_settings.INSTANCES == {}
     assert app_settings.instance_names() == ["default"]
 
 
+@pytest.mark.django_db
 def test_instance_names_default_first_without_duplicating_default(settings: Any) -> None:
     settings.WORKFRONT_OAUTH_INSTANCES = {"sandbox": {}, "default": {}, "eu": {}}
     assert app_settings.instance_names() == ["default", "sandbox", "eu"]
@@ -182,6 +184,7 @@ def test_named_instance_omitted_keys_take_the_app_defaults_not_the_default_insta
     assert sandbox.http_timeout == timedelta(seconds=10)
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "entry", [None, "https://acme.sb01.workfront.com"], ids=["missing", "not-a-dict"]
 )

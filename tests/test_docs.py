@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from django_workfront_oauth import exceptions, signals
-from django_workfront_oauth.conf import INSTANCE_DEFAULTS, PREFIX
+from django_workfront_oauth.conf import INSTANCE_DEFAULTS, PREFIX, SITE_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -66,7 +66,7 @@ def field(body: str, name: str) -> str:
 
 # -- settings -----------------------------------------------------------------------------------
 
-SETTINGS = [*INSTANCE_DEFAULTS, "INSTANCES"]
+SETTINGS = [*INSTANCE_DEFAULTS, *SITE_DEFAULTS]
 SETTING_SECTIONS = sections(SETTINGS_PAGE)
 
 

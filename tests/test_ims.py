@@ -16,12 +16,13 @@ from django_workfront_oauth.checks import check_settings
 from django_workfront_oauth.client import WorkfrontClient
 from django_workfront_oauth.conf import app_settings
 from django_workfront_oauth.exceptions import (
+    ClientCredentialsRefused,
     ReauthorizationRequired,
     WorkfrontAPIError,
-    WorkfrontUnavailable,
 )
 from django_workfront_oauth.models import WorkfrontConnection
 from django_workfront_oauth.providers import AdobeIMSProvider, get_provider
+from django_workfront_oauth.states import describe
 from tests.conftest import HOST
 from tests.http_mock import id_token_claims, make_id_token
 
@@ -219,8 +220,10 @@ def test_exchange_without_offline_access_saves_and_warns(
     connection = WorkfrontConnection.objects.get(instance="adobe")
     assert connection.refresh_token == ""
     page = user_client.get(reverse("workfront_oauth:connections")).content.decode()
-    assert "will need reconnecting within 24 hours" in page
-    assert "offline_access" in page
+    # In the user's words; the setting behind it (offline_access) is for site admins.
+    assert "you will then need to connect again" in page
+    assert "offline_access" not in page
+    assert "offline_access" in describe(connection).admin_sentence
 
 
 def test_expires_in_that_can_only_be_milliseconds_is_converted(workfront_http: Any) -> None:
@@ -364,10 +367,11 @@ def test_failed_revoke_still_deletes(
 def test_legacy_and_ims_side_by_side_then_the_cut_over(
     user: Any, user_client: Client, make_connection: Any, workfront_http: Any, ims: Any
 ) -> None:
-    """A user with a legacy connection sees "Reconnect with Adobe"; finishing it retires it."""
+    """A user with a legacy connection sees one "Move to Adobe sign-in"; finishing it retires it."""
     legacy = make_connection()
     page = user_client.get(reverse("workfront_oauth:connections")).content.decode()
-    assert "Reconnect with Adobe" in page
+    assert page.count("Move to Adobe sign-in</button>") == 1
+    assert 'name="instance" value="adobe"' in page
     assert "switches off on 1 February 2027" in page
 
     state = start(user_client)["state"]
@@ -386,7 +390,8 @@ def test_legacy_and_ims_side_by_side_then_the_cut_over(
     assert len(logout) == 1 and logout[0].headers["SessionID"] == "stored-access-token"
     assert not WorkfrontConnection.objects.filter(pk=legacy.pk).exists()
     page = user_client.get(reverse("workfront_oauth:connections")).content.decode()
-    assert "Reconnect with Adobe" not in page
+    assert "Move to Adobe sign-in</button>" not in page
+    assert "now uses Adobe sign-in; the old Workfront sign-in was ended" in page
 
 
 def test_ims_connection_leaves_legacy_connections_to_other_hosts(
@@ -468,7 +473,7 @@ def test_refused_client_credentials_leave_the_connection_alone(
         make_connection, access_token_expires_at=timezone.now() - timedelta(minutes=1)
     )
     workfront_http.mock.post(f"{IMS}/ims/token/v3", status=401, json={"error": "invalid_client"})
-    with pytest.raises(WorkfrontUnavailable, match="WORKFRONT_OAUTH_CLIENT_SECRET"):
+    with pytest.raises(ClientCredentialsRefused, match=r'INSTANCES\["adobe"\]\["CLIENT_SECRET"\]'):
         services.refresh_connection(connection)
     row = WorkfrontConnection.objects.get(pk=connection.pk)
     assert row.status == WorkfrontConnection.Status.ACTIVE

@@ -9,8 +9,10 @@ never editable, searchable, sortable or filterable.
 can act on (digests and a flow's redirect target) and are managed by the connect flow alone.
 
 One module a concern: :mod:`.connections` (the connection list and page), :mod:`.actions`,
-:mod:`.filters`, :mod:`.history` (refresh attempts), :mod:`.display` (what is shown) and
-:mod:`.service_connections` (the site's own Server-to-Server connections).
+:mod:`.filters`, :mod:`.history` (the refresh history, kept as an audit trail after a
+disconnect), :mod:`.display` (what is shown) and
+:mod:`.service_connections` (the site's own Server-to-Server connections) and :mod:`.instances`
+(instances in the database, which site admins add and edit).
 """
 
 from __future__ import annotations
@@ -24,15 +26,26 @@ from .actions import (
     require_reconnection,
 )
 from .connections import WorkfrontConnectionAdmin
-from .display import TOKEN_FIELDS, ConnectionSummary, connection_summary, token_state
-from .filters import ExpiryFilter, OutcomeFilter
+from .display import (
+    TOKEN_FIELDS,
+    ConnectionSummary,
+    HealthDay,
+    connection_health,
+    connection_summary,
+    format_timestamp,
+    token_state,
+)
+from .filters import ConnectionGoneFilter, ExpiryFilter, OutcomeFilter
 from .history import RefreshLogAdmin, RefreshLogInline
+from .instances import WorkfrontInstanceAdmin
 from .service_connections import ServiceConnectionAdmin
 
 __all__ = [
     "TOKEN_FIELDS",
+    "ConnectionGoneFilter",
     "ConnectionSummary",
     "ExpiryFilter",
+    "HealthDay",
     "OutcomeFilter",
     "ReconnectCounts",
     "RefreshCounts",
@@ -40,9 +53,12 @@ __all__ = [
     "RefreshLogInline",
     "ServiceConnectionAdmin",
     "WorkfrontConnectionAdmin",
+    "WorkfrontInstanceAdmin",
     "admin_reason",
+    "connection_health",
     "connection_summary",
     "disconnect_connections",
+    "format_timestamp",
     "refresh_now",
     "require_reconnection",
     "token_state",

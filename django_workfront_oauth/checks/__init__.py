@@ -27,11 +27,14 @@
 | W007  | PROVIDER not set (now adobe_ims) but the instance has legacy connections (database) |
 | W008  | a legacy instance has USE_PKCE off: nothing makes an injected authorization code useless |
 | W009  | adobe_ims, no REDIRECT_URI nor SECURE_PROXY_SSL_HEADER, DEBUG off: callback may be http |
+| E018  | a database instance has the name of a settings instance, which wins (database) |
+| W010  | database instances and a process-local INSTANCE_CACHE: a query per lookup (database) |
 """
 
 from __future__ import annotations
 
 from .common import ID
+from .database_instances import check_database_instances
 from .instances import check_settings, today
 from .site import (
     REFRESH_TASK,
@@ -45,6 +48,7 @@ __all__ = [
     "ID",
     "REFRESH_TASK",
     "check_beat_schedule",
+    "check_database_instances",
     "check_dependencies",
     "check_encryption_key",
     "check_legacy_connections_after_default_change",

@@ -30,7 +30,7 @@ from ..constants import DEFAULT_SCOPES, LEGACY_SHUTDOWN
 from ..providers import provider_names
 from .common import ID, check_url, is_https_or_loopback, setting_name
 
-__all__ = ["check_settings", "today"]
+__all__ = ["check_instance", "check_settings", "today"]
 
 _INSTANCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _DURATIONS = ("ACCESS_TOKEN_LIFETIME", "REFRESH_MARGIN", "HTTP_TIMEOUT", "HTTP_DEADLINE")
@@ -41,7 +41,8 @@ def today() -> date:
     return timezone.now().date()
 
 
-def _check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
+def check_instance(name: str, raw: Mapping[str, Any]) -> list[CheckMessage]:
+    """Every rule for one instance's values (settings or a ``WorkfrontInstance`` row)."""
     errors: list[CheckMessage] = []
     host = str(raw["HOST"] or "")
     for key, error_id in (("HOST", "E001"), ("CLIENT_ID", "E002"), ("CLIENT_SECRET", "E003")):
@@ -349,7 +350,9 @@ def check_settings(
     app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """The instances' settings."""
+    # The settings' instances only: checks run before the database is there. Database instances
+    # are checked when saved (WorkfrontInstance.clean) and by check_database_instances.
     errors, names = _check_instances_setting()
     for name in [DEFAULT_INSTANCE, *names]:
-        errors += _check_instance(name, app_settings.raw_instance(name))
+        errors += check_instance(name, app_settings.raw_instance(name))
     return errors

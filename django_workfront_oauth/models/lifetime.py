@@ -24,8 +24,8 @@ class TokenLifetime:
 
     def refresh_margin(self) -> timedelta:
         """How long before expiry this is due (the app default if the instance is gone)."""
-        name = self.instance if wf_settings.has_instance(self.instance) else DEFAULT_INSTANCE
-        return wf_settings.get_instance(name).refresh_margin
+        found = wf_settings.find_instance(self.instance)
+        return (found or wf_settings.get_instance(DEFAULT_INSTANCE)).refresh_margin
 
     def is_expired(self, now: datetime | None = None) -> bool:
         """True when the access token's expiry has passed (or is unknown)."""

@@ -22,8 +22,9 @@ from urllib.parse import quote_plus, urlencode
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from ..conf import InstanceSettings
+from ..conf import InstanceSettings, setting_name
 from ..exceptions import (
+    ClientCredentialsRefused,
     ReauthorizationRequired,
     UnusableTokenAnswer,
     WorkfrontAPIError,
@@ -249,10 +250,11 @@ class OAuthProvider(ABC):
         if code.split(",")[0] == "invalid_client":
             # Our own credentials were refused: a setting to fix, not a reason to give up on
             # every user's grant. Status and tokens stay as they are.
-            raise WorkfrontUnavailable(
+            name = self.instance.name
+            raise ClientCredentialsRefused(
                 f"The token endpoint {where} refused this site's client credentials: HTTP "
-                f"{status}{detail}. Check WORKFRONT_OAUTH_CLIENT_ID and "
-                "WORKFRONT_OAUTH_CLIENT_SECRET."
+                f"{status}{detail}. Check {setting_name(name, 'CLIENT_ID')} and "
+                f"{setting_name(name, 'CLIENT_SECRET')}."
             )
         if status in (400, 401):
             raise ReauthorizationRequired(

@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from ..conf import PROVIDER_WORKFRONT, app_settings, normalise_host
 from ..exceptions import (
+    InstancePaused,
     ReauthorizationRequired,
     TokenDecryptionError,
     UnusableTokenAnswer,
@@ -34,6 +35,7 @@ from .locking import copy_state, is_lock_timeout, lock_row
 __all__ = [
     "LOCK_TIMEOUT",
     "RefreshOutcome",
+    "paused_reason",
     "refresh_connection",
     "refresh_connection_by_id",
     "require_reauthorization",
@@ -55,6 +57,14 @@ def token_fields(tokens: TokenSet, now: datetime) -> dict[str, Any]:
         "wid": tokens.extra.get("wid", "")[:128],
         "access_token_expires_at": now + tokens.expires_in,
     }
+
+
+def paused_reason(instance: str) -> str:
+    """The ``last_error`` of a connection whose instance a site admin deactivated."""
+    return (
+        f"Paused: the Workfront instance {instance!r} is deactivated, so this connection is not "
+        "refreshed; it is kept, and refreshes resume when a site admin activates the instance."
+    )
 
 
 class RefreshOutcome(str, enum.Enum):
@@ -214,7 +224,8 @@ def _refresh_locked(
                 f"at {connection.next_refresh_attempt_at.isoformat()}."
             ),
         )
-    if not app_settings.has_instance(connection.instance):
+    instance = app_settings.find_instance(connection.instance)
+    if instance is None:
         return _Attempt(
             RefreshOutcome.FAILED,
             connection=connection,
@@ -222,8 +233,12 @@ def _refresh_locked(
                 f"The instance {connection.instance!r} is not configured; cannot refresh."
             ),
         )
-
-    instance = connection.get_instance_settings()
+    if not instance.is_active:
+        paused = InstancePaused(paused_reason(instance.name))
+        if connection.last_error != str(paused):
+            connection.last_error = str(paused)
+            connection.save(update_fields=["last_error", "updated_at"])
+        return _Attempt(RefreshOutcome.FAILED, connection=connection, failure=paused)
     if (
         connection.provider == PROVIDER_WORKFRONT
         and normalise_host(connection.host) != instance.host

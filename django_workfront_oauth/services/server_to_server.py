@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from ..conf import PROVIDER_ADOBE_IMS_S2S, InstanceSettings, app_settings, setting_name
 from ..exceptions import (
+    InstancePaused,
     ReauthorizationRequired,
     TokenDecryptionError,
     WorkfrontOAuthError,
@@ -73,6 +74,11 @@ def _settings_of(instance: str) -> InstanceSettings:
     if not app_settings.has_instance(instance):
         raise ValueError(f"No Workfront instance is configured as {instance!r}.")
     settings = app_settings.get_instance(instance)
+    if not settings.is_active:
+        raise InstancePaused(
+            f"The Workfront instance {instance!r} is deactivated: a site admin must activate it "
+            "before the site's own connection can get a token."
+        )
     if not settings.is_server_to_server:
         raise ValueError(
             f"The instance {instance!r} is not an adobe_ims_s2s instance (its PROVIDER is "
@@ -292,7 +298,7 @@ def renew_due_service_tokens() -> Counter[str]:
     counts: Counter[str] = Counter()
     names = server_to_server_instances()
     for row in ServiceConnection.objects.without_tokens().filter(instance__in=names):
-        if not row.is_due():
+        if not row.is_due() or not app_settings.get_instance(row.instance).is_active:
             continue
         try:
             renew_service_token(row)

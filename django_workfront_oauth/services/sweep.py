@@ -16,10 +16,17 @@ from django.utils import timezone
 
 from ..conf import DEFAULT_INSTANCE, app_settings
 from ..models import RefreshLog, WorkfrontConnection
-from .refresh import RefreshOutcome, refresh_connection_by_id
+from .refresh import RefreshOutcome, paused_reason, refresh_connection_by_id
 from .server_to_server import renew_due_service_tokens
 
-__all__ = ["due_connections", "refresh_many", "sweep", "trim_refresh_log"]
+__all__ = [
+    "due_connections",
+    "mark_paused_connections",
+    "paused_instances",
+    "refresh_many",
+    "sweep",
+    "trim_refresh_log",
+]
 
 logger = logging.getLogger("django_workfront_oauth")
 
@@ -35,7 +42,35 @@ def due_connections(now: datetime | None = None) -> QuerySet[WorkfrontConnection
     default_margin = app_settings.get_instance(DEFAULT_INSTANCE).refresh_margin
     due |= ~Q(instance__in=names) & Q(access_token_expires_at__lte=now + default_margin)
     not_backing_off = Q(next_refresh_attempt_at__isnull=True) | Q(next_refresh_attempt_at__lte=now)
-    return WorkfrontConnection.objects.active().filter(due & not_backing_off)
+    return (
+        WorkfrontConnection.objects.active()
+        .filter(due & not_backing_off)
+        .exclude(instance__in=paused_instances())
+    )
+
+
+def paused_instances() -> list[str]:
+    """The instances a site admin deactivated: their connections are kept but not refreshed."""
+    return [
+        name
+        for name in app_settings.instance_names()
+        if not app_settings.get_instance(name).is_active
+    ]
+
+
+def mark_paused_connections() -> int:
+    """Say on each connection of a deactivated instance that it is paused; returns how many."""
+    marked = 0
+    for name in paused_instances():
+        reason = paused_reason(name)
+        # Only those the pause holds up: one that needs its user keeps saying why.
+        marked += (
+            WorkfrontConnection.objects.active()
+            .filter(instance=name)
+            .exclude(last_error=reason)
+            .update(last_error=reason, updated_at=timezone.now())
+        )
+    return marked
 
 
 def refresh_many(
@@ -86,6 +121,9 @@ def sweep(
             dispatched += 1
         counts = {"dispatched": dispatched} if dispatched else {}
     counts = {"due": sum(counts.values()), **counts}
+    paused = mark_paused_connections()
+    if paused:
+        counts["paused"] = paused
     # The site's own Server-to-Server tokens, renewed before they are due for the callers.
     counts.update(renew_due_service_tokens())
     counts["history_trimmed"] = trim_refresh_log()
@@ -93,9 +131,11 @@ def sweep(
 
 
 def trim_refresh_log(keep: int = RefreshLog.HISTORY_PER_CONNECTION) -> int:
-    """Keep the newest ``keep`` attempts of each connection; returns how many were deleted."""
+    """Keep the newest ``keep`` attempts of each connection, and the audit of gone connections
+    for its retention; returns how many rows were deleted."""
     crowded = (
-        RefreshLog.objects.values("connection_id")
+        RefreshLog.objects.filter(connection__isnull=False)
+        .values("connection_id")
         .annotate(attempts=Count("id"))
         .filter(attempts__gt=keep)
         .values_list("connection_id", flat=True)
@@ -110,4 +150,4 @@ def trim_refresh_log(keep: int = RefreshLog.HISTORY_PER_CONNECTION) -> int:
             .exclude(pk__in=list(newest))
             .delete()[0]
         )
-    return deleted
+    return deleted + RefreshLog.objects.prune_retired()

@@ -29,6 +29,16 @@ WORKFRONT_OAUTH_CLIENT_SECRET = os.environ["WORKFRONT_IT_CLIENT_SECRET"]
 WORKFRONT_OAUTH_DOMAIN = os.environ["WORKFRONT_IT_DOMAIN"]  # blank for adobe_ims
 WORKFRONT_OAUTH_LANE = os.environ["WORKFRONT_IT_LANE"]
 
+# The cache the test process shares with its site processes (database instances' generation).
+if os.environ.get("WORKFRONT_IT_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["WORKFRONT_IT_CACHE_URL"],
+            "KEY_PREFIX": os.environ.get("WORKFRONT_IT_CACHE_PREFIX", ""),
+        }
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

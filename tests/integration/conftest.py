@@ -53,11 +53,12 @@ RUNNER = "scripts/run_tests.py (make test)"
 def missing_services(item: pytest.Item) -> list[str]:
     """What the test's markers ask for that this run does not have."""
     missing = []
-    needs_postgres = item.get_closest_marker("postgres") or item.get_closest_marker("celery")
+    needs_redis = item.get_closest_marker("celery") or item.get_closest_marker("redis")
+    needs_postgres = item.get_closest_marker("postgres") or needs_redis
     if needs_postgres and not os.environ.get("WORKFRONT_TEST_POSTGRES"):
         missing.append("PostgreSQL (WORKFRONT_TEST_POSTGRES is not set)")
-    if item.get_closest_marker("celery") and not os.environ.get("WORKFRONT_TEST_REDIS_URL"):
-        missing.append("Redis for a Celery worker (WORKFRONT_TEST_REDIS_URL is not set)")
+    if needs_redis and not os.environ.get("WORKFRONT_TEST_REDIS_URL"):
+        missing.append("Redis (WORKFRONT_TEST_REDIS_URL is not set)")
     return missing
 
 
