@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo lint typecheck docs format clean
+.PHONY: test demo lint typecheck docs format messages clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ typecheck: $(STAMP)
 # The Sphinx site, warnings as errors (the test suite builds it too: tests/test_docs.py).
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# The French catalogue: new strings into the .po (translate them there), then the .mo; needs GNU
+# gettext (apt-get install gettext). tests/test_locale.py checks both without it.
+messages: $(STAMP)
+	cd django_workfront_oauth && ../$(BIN)/django-admin makemessages -l fr --no-obsolete \
+		--add-location file --ignore 'testing/*' --ignore 'migrations/*'
+	$(BIN)/python scripts/clear_fuzzy_po.py django_workfront_oauth/locale/*/LC_MESSAGES/django.po
+	cd django_workfront_oauth && ../$(BIN)/django-admin compilemessages
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -24,17 +24,19 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
-from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, app_settings
+from .conf import DEFAULT_INSTANCE, PROVIDER_ADOBE_IMS, InstanceSettings, app_settings
 from .exceptions import (
     InvalidCallback,
     ReauthorizationRequired,
     WorkfrontAPIError,
     WorkfrontUnavailable,
 )
-from .models import WorkfrontConnection
+from .models import PendingAuthorization, WorkfrontConnection
+from .offered import is_offered, offered_instances
 from .providers import safe_code
 from .redact import scrubbed_traceback
-from .services.connect import was_completed
+from .services.connect import started_flow, was_completed
+from .states import describe, moved_to_adobe_message
 
 __all__ = ["authorize", "callback", "connections", "disconnect", "safe_next_url"]
 
@@ -108,16 +110,34 @@ def authorize(request: HttpRequest) -> HttpResponse:
             },
         )
     instance = request.POST.get("instance") or DEFAULT_INSTANCE
-    if (
-        not app_settings.has_instance(instance)
-        or app_settings.get_instance(instance).is_server_to_server
-    ):
+    found = app_settings.find_instance(instance)
+    if found is None or found.is_server_to_server:
         # A Server-to-Server instance is the site's own connection: no user signs in to it.
         return _render(
             request,
             "django_workfront_oauth/callback_error.html",
             {"message": _("This Workfront instance is not configured.")},
             status=400,
+        )
+    if not found.is_active:
+        return _render(
+            request,
+            "django_workfront_oauth/callback_error.html",
+            {
+                "message": _(
+                    "Connections to this Workfront instance are paused by the site's "
+                    "administrators. Please try again later, or ask them."
+                )
+            },
+            status=403,
+        )
+    if not is_offered(request, instance):
+        # The host decides who may connect where (WORKFRONT_OAUTH_OFFERED_INSTANCES).
+        return _render(
+            request,
+            "django_workfront_oauth/callback_error.html",
+            {"message": _("You cannot connect to this Workfront instance from your account.")},
+            status=403,
         )
     next_url = safe_next_url(request, request.POST.get("next"))
     url = services.begin_authorization(request, instance_name=instance, next_url=next_url)
@@ -126,13 +146,17 @@ def authorize(request: HttpRequest) -> HttpResponse:
 
 def _private_response(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Keep pages with account data out of every cache, and their URL (the callback's code)
-    out of Referer headers."""
+    out of Referer headers.
+
+    A view may set its own ``Referrer-Policy``: under ``no-referrer`` a browser sends
+    ``Origin: null`` with the page's forms, which Django's CSRF check refuses.
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "private, no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        response.setdefault("Referrer-Policy", "no-referrer")
         return response
 
     return wrapper
@@ -158,10 +182,19 @@ def _redact_callback_query(request: HttpRequest) -> None:
     request.META["QUERY_STRING"] = redacted.urlencode(safe="*")
 
 
-def _callback_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return _render(
-        request, "django_workfront_oauth/callback_error.html", {"message": message}, status=status
-    )
+def _callback_error(
+    request: HttpRequest, message: str, status: int, flow: PendingAuthorization | None = None
+) -> HttpResponse:
+    """The error page, with the way forward: the connections page, and a "Try again" button
+    for the instance of the flow when it is known (and still one a user can connect to)."""
+    instance = app_settings.find_instance(flow.instance) if flow is not None else None
+    retry = instance is not None and instance.is_active and not instance.is_server_to_server
+    context = {
+        "message": message,
+        "retry_instance": flow.instance if retry and flow is not None else "",
+        "retry_next": safe_next_url(request, flow.next_url) if retry and flow is not None else "",
+    }
+    return _render(request, "django_workfront_oauth/callback_error.html", context, status=status)
 
 
 @require_GET
@@ -174,27 +207,34 @@ def callback(request: HttpRequest) -> HttpResponse:
     """Finish the flow: check ``state``, exchange the code, save the connection."""
     params = request.GET.dict()
     _redact_callback_query(request)
+    state = params.get("state", "")
+    if request.user.is_authenticated and was_completed(request, state):
+        # A reload of a callback this browser already completed, or Back to the authorization
+        # server, which answers a used request again with an error and the same state: done.
+        messages.info(
+            request, _("Your Workfront account is already connected."), fail_silently=True
+        )
+        return HttpResponseRedirect(reverse("workfront_oauth:connections"))
+    # Read before the flow is taken, so that every error page can offer to try it again.
+    flow = started_flow(request, state)
     error = params.get("error")
     if error is not None:
         # Burn the state so the flow cannot be finished later; its validity does not matter.
         with contextlib.suppress(InvalidCallback):
-            services.consume_state(request, params.get("state", ""))
+            services.consume_state(request, state)
         code = safe_code(error)
         logger.info("Workfront authorization ended with error %r.", code or "(unreadable)")
         message = CALLBACK_ERRORS.get(code) or _("Workfront did not connect your account.")
-        return _callback_error(request, str(message), status=400)
+        return _callback_error(request, str(message), 400, flow)
     try:
         result = services.complete_authorization(request, params)
     except InvalidCallback as err:
-        if request.user.is_authenticated and was_completed(request, params.get("state", "")):
-            # A reload (or Back) of a callback this browser already completed: it is done.
-            messages.info(
-                request, _("Your Workfront account is already connected."), fail_silently=True
-            )
-            return HttpResponseRedirect(reverse("workfront_oauth:connections"))
         logger.warning("Refused a Workfront OAuth callback: %s", err)
         return _callback_error(
-            request, _("This connection link is invalid or has expired. Please start again."), 400
+            request,
+            _("This connection link is invalid or has expired. Please start again."),
+            400,
+            flow,
         )
     except ReauthorizationRequired as err:
         logger.warning("Workfront refused the authorization code: %s", err)
@@ -202,11 +242,15 @@ def callback(request: HttpRequest) -> HttpResponse:
             request,
             _("Workfront refused the sign-in, which may have expired. Please try again."),
             400,
+            flow,
         )
     except WorkfrontUnavailable as err:
         logger.warning("Could not complete a Workfront connection: %s", err)
         return _callback_error(
-            request, _("Workfront could not be reached. Please try again in a few minutes."), 502
+            request,
+            _("Workfront could not be reached. Please try again in a few minutes."),
+            502,
+            flow,
         )
     except WorkfrontAPIError as err:
         logger.warning("Workfront would not say who the user is: %s", err)
@@ -218,14 +262,40 @@ def callback(request: HttpRequest) -> HttpResponse:
                 "need attention."
             ),
             502,
+            flow,
         )
-    messages.success(request, _("Your Workfront account is connected."), fail_silently=True)
+    if result.moved_to_adobe:
+        messages.success(request, moved_to_adobe_message(), fail_silently=True)
+    else:
+        messages.success(request, _("Your Workfront account is connected."), fail_silently=True)
     instance = app_settings.get_instance(result.connection.instance)
     return HttpResponseRedirect(
         safe_next_url(request, result.next_url)
         or safe_next_url(request, instance.success_url)
         or "/"
     )
+
+
+def _successors(
+    offered: list[InstanceSettings],
+) -> Callable[[WorkfrontConnection | None], str]:
+    """``successor_of(connection)``: the Adobe IMS instance a legacy connection moves to, or "".
+
+    Only the instances ``offered`` to the user count: where the legacy service's successor is
+    configured (and active), legacy connections to its host get one way across.
+    """
+    ims_by_host = {
+        instance.host: instance.name
+        for instance in reversed(offered)
+        if instance.provider == PROVIDER_ADOBE_IMS and instance.is_active
+    }
+
+    def successor_of(connection: WorkfrontConnection | None) -> str:
+        if connection is None or not connection.is_legacy:
+            return ""
+        return ims_by_host.get(connection.host, "")
+
+    return successor_of
 
 
 @require_GET
@@ -236,34 +306,37 @@ def connections(request: HttpRequest) -> HttpResponse:
     """The user's own connections, with connect, reconnect and disconnect buttons."""
     rows = WorkfrontConnection.objects.without_tokens().filter(user=request.user.pk)
     by_instance = {row.instance: row for row in rows}
-    instances_of_settings = (
-        app_settings.get_instance(name) for name in app_settings.instance_names()
-    )
-    configured = [
-        instance for instance in instances_of_settings if not instance.is_server_to_server
-    ]
-    # Where the legacy service's successor is configured, legacy connections get a way across.
-    ims_by_host = {
-        instance.host: instance.name
-        for instance in reversed(configured)
-        if instance.provider == PROVIDER_ADOBE_IMS
-    }
+    # The instances the host offers this user, then those of the user's other connections (a
+    # paused instance, one the host no longer offers): each says its state. Connections to
+    # instances that are gone entirely are listed apart, to be removed.
+    configured = offered_instances(request)
+    offered_names = {instance.name for instance in configured}
+    for name in by_instance:
+        found = app_settings.find_instance(name) if name not in offered_names else None
+        if found is not None and not found.is_server_to_server:
+            configured.append(found)
+    successor_of = _successors(configured)
     instances = []
     for instance in configured:
         connection = by_instance.pop(instance.name, None)
-        successor = ""
-        if connection is not None and connection.is_legacy:
-            successor = ims_by_host.get(connection.host, "")
+        successor = successor_of(connection)
         instances.append(
             {
                 "name": instance.name,
                 "host": instance.host,
                 "provider": instance.provider,
+                "is_active": instance.is_active,
                 "connection": connection,
                 "successor": successor,
+                # What the row says and its one action, in the words of states.describe().
+                "state": (
+                    describe(connection, request=request, successor=successor)
+                    if connection is not None
+                    else None
+                ),
             }
         )
-    return _render(
+    response = _render(
         request,
         "django_workfront_oauth/connections.html",
         {
@@ -273,6 +346,9 @@ def connections(request: HttpRequest) -> HttpResponse:
             "multiple_instances": len(instances) > 1,
         },
     )
+    # Its URL holds no secret, and its forms POST here: Origin must be sent for CSRF.
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -294,7 +370,9 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
             "django_workfront_oauth/disconnect.html",
             {"connection": connection, "next": next_url},
         )
-    services.disconnect(connection)
+    services.disconnect(
+        connection, by=request.user.get_username(), how="the connections page's Disconnect"
+    )
     messages.success(request, _("Your Workfront account is disconnected."), fail_silently=True)
     return HttpResponseRedirect(
         safe_next_url(request, request.POST.get("next")) or reverse("workfront_oauth:connections")

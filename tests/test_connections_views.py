@@ -82,9 +82,9 @@ def test_connections_reauth_required_offers_reconnect_and_says_why(
         last_error="Required by site admin 'root' through the admin action 'Require reconnection'.",
     )
     response = user_client.get(reverse("workfront_oauth:connections"))
-    assert "Reconnection required" in response.content.decode()
+    assert "Needs reconnecting" in response.content.decode()
     # A plain sentence for the user; the technical reason (an admin's name) stays in the admin.
-    assert "Workfront no longer accepts this connection" in response.content.decode()
+    assert "An administrator of this site asked you to connect" in response.content.decode()
     assert "root" not in response.content.decode()
     assert "Reconnect" in response.content.decode()
     assert f'action="{reverse("workfront_oauth:authorize")}"' in response.content.decode()

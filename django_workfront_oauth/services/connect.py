@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied
@@ -42,8 +42,11 @@ __all__ = [
     "consume_state",
     "redirect_uri_for",
     "remember_completed",
+    "remember_moved",
     "retire_legacy_connections",
+    "started_flow",
     "was_completed",
+    "was_moved",
 ]
 
 logger = logging.getLogger("django_workfront_oauth")
@@ -58,6 +61,8 @@ MAX_CALLBACK_PARAM_LENGTH = 4096
 SESSION_BINDING_KEY = "_workfront_oauth_binding"
 #: The session key holding the digests of the flows this browser completed, newest last.
 SESSION_COMPLETED_KEY = "_workfront_oauth_completed"
+#: The session key holding the ids of this browser's connections that just moved to Adobe IMS.
+SESSION_MOVED_KEY = "_workfront_oauth_moved"
 
 
 def _session_binding(request: HttpRequest) -> str:
@@ -179,6 +184,42 @@ def was_completed(request: HttpRequest, state: str) -> bool:
     return bool(state) and isinstance(completed, list) and digest(state) in completed
 
 
+def remember_moved(request: HttpRequest, connection: WorkfrontConnection) -> None:
+    """Note in the session that ``connection`` just replaced a legacy one (ids only)."""
+    moved = request.session.get(SESSION_MOVED_KEY)
+    moved = [item for item in moved if isinstance(item, int)] if isinstance(moved, list) else []
+    if connection.pk not in moved:
+        request.session[SESSION_MOVED_KEY] = [*moved, connection.pk][-MAX_PENDING_PER_USER:]
+
+
+def was_moved(request: HttpRequest | None, connection: WorkfrontConnection) -> bool:
+    """True when this browser moved ``connection`` from the legacy sign-in to Adobe IMS."""
+    session = getattr(request, "session", None)
+    moved = session.get(SESSION_MOVED_KEY) if session is not None else None
+    return isinstance(moved, list) and connection.pk in moved
+
+
+def started_flow(request: HttpRequest, state: str) -> PendingAuthorization | None:
+    """The flow that ``state`` names when this browser started it, without taking it.
+
+    What an error page needs to offer "try again" for the same instance; ``None`` for a state
+    this session did not start (or one already used).
+    """
+    if not state or len(state) > MAX_CALLBACK_PARAM_LENGTH or not request.user.is_authenticated:
+        return None
+    binding = request.session.get(SESSION_BINDING_KEY)
+    pending = PendingAuthorization.objects.filter(
+        state_digest=digest(state), user=request.user.pk
+    ).first()
+    if (
+        pending is None
+        or not isinstance(binding, str)
+        or not constant_time_compare(pending.session_digest, digest(binding))
+    ):
+        return None
+    return pending
+
+
 @dataclass(frozen=True)
 class CompletedAuthorization:
     """The outcome of a successful callback."""
@@ -186,6 +227,8 @@ class CompletedAuthorization:
     connection: WorkfrontConnection
     created: bool
     next_url: str
+    #: True when the connection replaced a legacy one (the cut-over to Adobe IMS).
+    moved_to_adobe: bool = False
 
 
 @sensitive_variables("params", "code", "tokens", "pending")
@@ -207,6 +250,10 @@ def complete_authorization(
     if not app_settings.has_instance(pending.instance):
         raise InvalidCallback(f"The instance {pending.instance!r} is no longer configured.")
     instance = app_settings.get_instance(pending.instance)
+    if not instance.is_active:
+        raise InvalidCallback(
+            f"Connections to the instance {pending.instance!r} were paused while connecting."
+        )
     if instance.host != pending.host or instance.provider != pending.provider:
         raise InvalidCallback("The instance's settings changed while connecting; start again.")
     provider = get_provider(instance)
@@ -231,10 +278,13 @@ def complete_authorization(
         .exclude(provider=instance.provider)
         .first()
     )
+    fresh_grant: dict[str, datetime | None] = {}
     if replaced is not None:
         # The instance moved to another provider (legacy to IMS): the row is reused, but the
-        # old grant is ended first, as when a legacy connection is retired.
+        # old grant is ended first, as when a legacy connection is retired, and the row's
+        # timeline starts again: nothing of the old grant's refreshes is this grant's.
         end_session(replaced)
+        fresh_grant = {"last_refreshed_at": None, "created_at": now}
     # Without loading the old tokens: a row written with a lost key is repaired, not fatal.
     connection, created = WorkfrontConnection.objects.without_tokens().update_or_create(
         user=request.user,
@@ -253,6 +303,7 @@ def complete_authorization(
             "last_error": "",
             "consecutive_failures": 0,
             "next_refresh_attempt_at": None,
+            **fresh_grant,
             **token_fields(tokens, now),
         },
     )
@@ -266,10 +317,15 @@ def complete_authorization(
     connection_established.send(
         sender=WorkfrontConnection, connection=connection, request=request, created=created
     )
+    moved = replaced is not None and replaced.provider == PROVIDER_WORKFRONT
     if connection.provider != PROVIDER_WORKFRONT:
-        retire_legacy_connections(connection)
+        moved = retire_legacy_connections(connection) > 0 or moved
+    if moved:
+        remember_moved(request, connection)
     remember_completed(request, params.get("state", ""))
-    return CompletedAuthorization(connection=connection, created=created, next_url=pending.next_url)
+    return CompletedAuthorization(
+        connection=connection, created=created, next_url=pending.next_url, moved_to_adobe=moved
+    )
 
 
 def retire_legacy_connections(successor: WorkfrontConnection) -> int:
@@ -285,7 +341,7 @@ def retire_legacy_connections(successor: WorkfrontConnection) -> int:
     )
     retired = 0
     for connection in legacy:
-        disconnect(connection)
+        disconnect(connection, how="moved to Adobe sign-in (the legacy connection retired)")
         retired += 1
         logger.info(
             "Retired legacy Workfront connection %s in favour of %s.", connection.pk, successor.pk

@@ -1,4 +1,5 @@
-"""``{% workfront_connect_button %}``: the POST form that starts the connect flow."""
+"""``{% workfront_connect_button %}``: the POST form that starts the connect flow;
+``{% workfront_connection_state connection as state %}``: what to say about a connection."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from django import template
 from django.utils.translation import gettext as _
 
 from ..conf import DEFAULT_INSTANCE
+from ..models import WorkfrontConnection
+from ..states import ConnectionState, describe
 
 register = template.Library()
 
@@ -26,3 +29,14 @@ def workfront_connect_button(
         "next": next,
         "label": label or _("Connect Workfront"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def workfront_connection_state(
+    context: template.Context, connection: WorkfrontConnection
+) -> ConnectionState:
+    """The connection's :class:`~django_workfront_oauth.states.ConnectionState`.
+
+    ``{% workfront_connection_state connection as state %}{{ state.title }}: {{ state.sentence }}``
+    """
+    return describe(connection, request=getattr(context, "request", None))

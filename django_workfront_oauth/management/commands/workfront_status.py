@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -9,12 +10,18 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ... import services
+from ...conf import app_settings
 from ...models import WorkfrontConnection
+from ...states import describe
 from ._durations import human_duration
 
 
 class Command(BaseCommand):
-    """Counts by status, the soonest expiries, and who must reconnect."""
+    """Counts by status, the soonest expiries, who must reconnect and what is paused.
+
+    Each connection is worded by :func:`django_workfront_oauth.states.describe`, as on every
+    page: its admin sentence, then the technical detail.
+    """
 
     help = (
         "Show how many Workfront connections are healthy, which expire soonest and which "
@@ -50,7 +57,15 @@ class Command(BaseCommand):
             delta = connection.access_token_expires_at - now
             duration = human_duration(delta)
             when = f"in {duration}" if delta.total_seconds() >= 0 else f"{duration} ago"
-            self.stdout.write(f"  #{connection.pk} {connection}: expires {when}")
+            state = describe(connection, now=now)
+            renews = ""
+            if state.renews_at is not None and state.renews_at > now:
+                renews = f", renews in {human_duration(state.renews_at - now)}"
+            elif state.renews_at is None:
+                renews = ", will not renew"
+            self.stdout.write(
+                f"  #{connection.pk} {connection}: {state.title}, expires {when}{renews}"
+            )
         if not soonest:
             self.stdout.write("  (none)")
 
@@ -59,6 +74,24 @@ class Command(BaseCommand):
             "-updated_at"
         )[:limit]
         for connection in stale:
-            self.stdout.write(f"  #{connection.pk} {connection}: {connection.last_error or '-'}")
+            self.stdout.write(f"  #{connection.pk} {connection}: {self._said(connection, now)}")
         if not stale:
             self.stdout.write("  (none)")
+
+        # Instances that are gone or deactivated: their connections are kept, not refreshed.
+        running = [
+            name
+            for name in app_settings.instance_names()
+            if app_settings.get_instance(name).is_active
+        ]
+        paused = rows.exclude(instance__in=running).order_by("instance", "pk")[:limit]
+        if paused:
+            self.stdout.write(self.style.MIGRATE_HEADING("Paused"))
+            for connection in paused:
+                self.stdout.write(f"  #{connection.pk} {connection}: {self._said(connection, now)}")
+
+    @staticmethod
+    def _said(connection: WorkfrontConnection, now: datetime) -> str:
+        """The admin sentence, then the technical detail when there is one."""
+        state = describe(connection, now=now)
+        return f"{state.admin_sentence} ({state.detail})" if state.detail else state.admin_sentence
