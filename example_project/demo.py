@@ -28,6 +28,9 @@ from cryptography.fernet import Fernet
 HERE = Path(__file__).resolve().parent  # example_project/
 ENV_FILE = HERE / ".env"
 ENV_EXAMPLE = HERE / ".env.example"
+#: The emulator's sign-in state (grants, refresh tokens, sessions), kept across restarts so that
+#: connections made in one run of the demo still work in the next.
+EMULATOR_STATE = HERE / "var" / "emulator-state.json"
 
 env = environ.Env(
     DEMO_PORT=(int, 8000),
@@ -36,6 +39,8 @@ env = environ.Env(
     DEMO_PASSWORD=(str, "demo"),
     # Empty: WORKFRONT_OAUTH_PROVIDER decides (the example settings' default: "adobe_ims").
     DEMO_PROVIDER=(str, ""),
+    # As the example settings: true logs every request of the site and of the emulator.
+    LOG_ALL_REQUESTS=(bool, False),
 )
 
 PROVIDERS = ("workfront", "adobe_ims")
@@ -115,9 +120,11 @@ def prepare_database(username: str, password: str) -> dict:
     call_command("migrate", interactive=False, verbosity=0)
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(**{user_model.USERNAME_FIELD: username})
-    # Reset every time, so the password printed below always works. Staff, to show the admin.
-    user.set_password(password)
-    user.is_staff = user.is_superuser = True
+    # Reset when it differs, so the password printed below always works; only then: a new hash
+    # would end every session of the user, logging them out at each restart of the demo.
+    if created or not user.check_password(password):
+        user.set_password(password)
+    user.is_staff = user.is_superuser = True  # staff, to show the admin
     user.save()
     say(f"Database migrated; demo user {username!r} {'created' if created else 'updated'}.")
     values = {
@@ -231,6 +238,8 @@ def banner(site_url: str, emulator_url: str, username: str, password: str, confi
         f" Celery beat refreshes them {config['WORKFRONT_OAUTH_REFRESH_MARGIN']} s before"
         f" expiry (sweep every {schedule:g} s).",
         f"  Celery broker:   {config['CELERY_BROKER_URL']}",
+        f"  Emulator state:  {EMULATOR_STATE.relative_to(HERE.parent)} (delete it to forget"
+        " every grant)",
         "Press Ctrl-C to stop.",
         "=" * 72,
     ):
@@ -297,6 +306,9 @@ def main() -> int:
         "--ims-org-id", config["WORKFRONT_OAUTH_IMS_ORG_ID"],
         *ims_callbacks,
         "--ims-expires-in", str(int(config["WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME"])),
+        # Grants, refresh tokens and sessions survive a restart: connections stay alive.
+        "--state-file", str(EMULATOR_STATE),
+        *([] if env("LOG_ALL_REQUESTS") else ["--quiet"]),
     ]  # fmt: skip
     worker = [python, "-m", "celery", "-A", "example", "worker", "-B", "--loglevel=info"]
     site = [python, "manage.py", "runserver", f"{LOOPBACK}:{port}", "--noreload", "--insecure"]

@@ -103,6 +103,12 @@ def add_arguments(
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     parser.add_argument(
+        "--state-file",
+        default=default("state_file", None),
+        help="keep the sign-in state (users, grants, refresh tokens, sessions) in this JSON file "
+        "across restarts: read at start when it exists, written while running and at the end",
+    )
+    parser.add_argument(
         "--require-redirect-uri",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -233,6 +239,7 @@ def emulator_from_options(options: Mapping[str, Any]) -> WorkfrontEmulator:
         ims_require_pkce=options.get("ims_require_pkce"),
         s2s_client_id=options.get("s2s_client_id") or DEFAULT_S2S_CLIENT_ID,
         s2s_client_secret=options.get("s2s_client_secret") or DEFAULT_S2S_CLIENT_SECRET,
+        state_file=options.get("state_file") or None,
     )
 
 
@@ -253,6 +260,11 @@ def banner(emulator: WorkfrontEmulator) -> list[str]:
         f"WORKFRONT_OAUTH_IMS_ORG_ID={emulator.ims_org_id}",
         f"Adobe IMS Server-to-Server client_id {emulator.s2s_client_id!r}; technical account "
         f"{account.username!r} ({account.name}, {account.email_addr})",
+        *(
+            [f"Sign-in state kept in {emulator.state_file}"]
+            if emulator.state_file is not None
+            else []
+        ),
         "Press Ctrl-C to stop.",
     ]
 

@@ -12,7 +12,8 @@ import hmac
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import unquote_plus
 
 from django_workfront_oauth.constants import PROVIDER_WORKFRONT
@@ -166,6 +167,29 @@ class Directory:
             client = self._clients[(provider, client_id)]
             if uri not in client.redirect_uris:
                 client.redirect_uris.append(uri)
+
+    def export_state(self) -> dict[str, Any]:
+        """Users and each client's redirect URIs, as JSON-ready values (``persistence.py``)."""
+        with self.lock:
+            return {
+                "users": [asdict(user) for user in self._users.values()],
+                "redirect_uris": [
+                    [provider, client_id, list(client.redirect_uris)]
+                    for (provider, client_id), client in self._clients.items()
+                ],
+            }
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Add the saved users and redirect URIs to those configured (which win over them)."""
+        with self.lock:
+            for fields in state.get("users", []):
+                if fields["username"] not in self._users:
+                    self.add_user(EmulatedUser(**fields))
+            for provider, client_id, uris in state.get("redirect_uris", []):
+                client = self._clients.get((provider, client_id))
+                if client is None:  # a client no longer configured
+                    continue
+                client.redirect_uris.extend(u for u in uris if u not in client.redirect_uris)
 
     def authenticate_client(
         self, client_id: str | None, client_secret: str | None, provider: str = PROVIDER_WORKFRONT

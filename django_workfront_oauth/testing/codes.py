@@ -8,7 +8,8 @@ redirect URI, PKCE challenge, scopes and the OpenID Connect ``nonce``.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from django_workfront_oauth.constants import PROVIDER_WORKFRONT
 
@@ -20,6 +21,9 @@ from .common import OAuthError, Shared, StorePart, counter, invalid_grant, inval
 PENDING_LIFETIME = 600.0
 #: How long a used or expired code is remembered before it is forgotten.
 CODE_MEMORY = 3600.0
+#: How long an answered (or lapsed) authorization request is remembered: a consent page reached
+#: again with Back in that time sends the user back to the client instead of to a dead end.
+ANSWERED_MEMORY = 3600.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,25 @@ class AuthorizationCode:
     used: bool = False
 
 
+class FinishedRequest(OAuthError):
+    """A pending request that was answered already, or lapsed: still known, no longer usable.
+
+    It carries the request, so the endpoint can send the user back to the client (RFC 6749
+    4.1.2.1: the redirect URI was validated when the request began) rather than show a page
+    with nowhere to go.
+    """
+
+    def __init__(self, message: str, request: AuthorizationRequest) -> None:
+        super().__init__(400, "INVALID_REQUEST", message)
+        self.request = request
+
+
+def _request(fields: dict[str, Any]) -> AuthorizationRequest:
+    """The saved ``request`` of a pending request or a code (lists back to tuples)."""
+    saved = fields["request"]
+    return AuthorizationRequest(**{**saved, "scopes": tuple(saved.get("scopes", ()))})
+
+
 def with_checked_pkce(request: AuthorizationRequest, *, required: bool) -> AuthorizationRequest:
     """``request`` with its PKCE pair checked and normalised (``OAuthError`` when malformed)."""
     challenge, method = pkce.checked_challenge(
@@ -76,6 +99,8 @@ class CodeDesk(StorePart):
         self.directory = directory
         self._pending: dict[str, PendingAuthorization] = {}
         self._codes: dict[str, AuthorizationCode] = {}
+        #: Request id -> (the request, when it was answered or lapsed).
+        self._answered: dict[str, tuple[AuthorizationRequest, float]] = {}
 
     def begin_authorization(self, request: AuthorizationRequest) -> PendingAuthorization:
         """Validate an authorize request and remember it server-side until the user decides."""
@@ -92,19 +117,37 @@ class CodeDesk(StorePart):
             created_at=now,
         )
         with self.lock:
-            self._pending = {
+            for key, value in list(self._pending.items()):
+                if now - value.created_at >= PENDING_LIFETIME:
+                    self._finish(key, value.request, now)
+            self._answered = {
                 key: value
-                for key, value in self._pending.items()
-                if now - value.created_at < PENDING_LIFETIME
+                for key, value in self._answered.items()
+                if now - value[1] < ANSWERED_MEMORY
             }
             self._pending[pending.id] = pending
         return pending
 
+    def _finish(self, request_id: str, request: AuthorizationRequest, now: float) -> None:
+        del self._pending[request_id]
+        self._answered[request_id] = (request, now)
+
     def pending(self, request_id: str) -> PendingAuthorization:
-        """A pending authorization by its id; ``OAuthError`` when unknown, used or stale."""
+        """A pending authorization by its id; ``OAuthError`` when unknown, and
+        :class:`FinishedRequest` when answered already or stale."""
         with self.lock:
+            now = self.clock.now()
             pending = self._pending.get(request_id)
-            if pending is None or self.clock.now() - pending.created_at >= PENDING_LIFETIME:
+            if pending is not None and now - pending.created_at >= PENDING_LIFETIME:
+                self._finish(request_id, pending.request, now)
+                pending = None
+            if pending is None:
+                answered = self._answered.get(request_id)
+                if answered is not None:
+                    raise FinishedRequest(
+                        "This sign-in request was already answered, or has expired.",
+                        answered[0],
+                    )
                 raise invalid_request(
                     "This sign-in request has expired. Start again from the application."
                 )
@@ -127,11 +170,34 @@ class CodeDesk(StorePart):
             pending = self.pending(request_id)
             if pending.username is None:
                 raise invalid_request("Log in before answering the consent.")
-            del self._pending[request_id]
+            self._finish(request_id, pending.request, self.clock.now())
             if not allow:
                 self.stats.add(counter(pending.request.provider, "consents_denied"))
                 return pending, None
             return pending, self.issue_code(pending.request, pending.username)
+
+    def export_state(self) -> dict[str, Any]:
+        """Pending and answered requests and unused codes, as JSON-ready values."""
+        with self.lock:
+            return {
+                "pending": [asdict(item) for item in self._pending.values()],
+                "answered": [
+                    [key, asdict(request), at] for key, (request, at) in self._answered.items()
+                ],
+                "codes": [asdict(code) for code in self._codes.values() if not code.used],
+            }
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Take back saved requests and codes."""
+        with self.lock:
+            for fields in state.get("pending", []):
+                pending = PendingAuthorization(**{**fields, "request": _request(fields)})
+                self._pending[pending.id] = pending
+            for key, request, at in state.get("answered", []):
+                self._answered[key] = (_request({"request": request}), at)
+            for fields in state.get("codes", []):
+                code = AuthorizationCode(**{**fields, "request": _request(fields)})
+                self._codes[code.code] = code
 
     def issue_code(self, request: AuthorizationRequest, username: str) -> str:
         """A fresh authorization code for a user who consented to ``request``.

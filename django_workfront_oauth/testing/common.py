@@ -86,6 +86,12 @@ class Clock:
         with self._lock:
             self._offset += to_seconds(seconds)
 
+    @property
+    def offset(self) -> float:
+        """How far the clock was moved forward, in seconds (saved with the emulator's state)."""
+        with self._lock:
+            return self._offset
+
 
 @dataclass(frozen=True)
 class Shared:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from datetime import timedelta
-from types import TracebackType
 from typing import Any
 
 from django_workfront_oauth.constants import (
@@ -33,6 +32,7 @@ from .faults import FaultPlan
 from .grants import GrantInfo
 from .ims_credential import IMSCredential
 from .objects import ObjectStore
+from .persistence import PersistentState, StatePath
 from .s2s_credential import (
     DEFAULT_S2S_CLIENT_ID,
     DEFAULT_S2S_CLIENT_SECRET,
@@ -61,7 +61,7 @@ DEFAULT_IMS_EXPIRES_IN = 86399
 DEFAULT_IMS_REFRESH_LIFETIME = timedelta(days=14)
 
 
-class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
+class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs, PersistentState):
     """A local Workfront: the legacy OAuth2 app (login, consent, token endpoint) and an API subset,
     and Adobe IMS (authorize, token, revoke, userinfo) with the API accepting its tokens.
 
@@ -74,6 +74,8 @@ class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
     ``s2s_expires_in=None`` takes ``ims_expires_in``.
     Both servers are as strict as RFC 6749 and RFC 7636 by default; ``require_redirect_uri``
     and ``require_pkce`` make them more lenient or stricter.
+    ``state_file`` keeps the sign-in state across restarts (``persistence.py``, saved every
+    ``autosave_interval`` seconds): a restarted emulator keeps every client connected.
     """
 
     def __init__(
@@ -120,6 +122,8 @@ class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
         require_pkce: bool = False,
         ims_require_redirect_uri: bool | None = None,
         ims_require_pkce: bool | None = None,
+        state_file: StatePath | None = None,
+        autosave_interval: float = 1.0,
     ) -> None:
         self.domain = domain
         self.lane = lane
@@ -205,6 +209,7 @@ class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
         )
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._open_state_file(state_file, autosave_interval)
 
     def __repr__(self) -> str:
         where = self.base_url if self._server else "stopped"
@@ -228,6 +233,7 @@ class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
         )
         thread.start()
         self._server, self._thread = server, thread
+        self._start_autosave()
         return self
 
     def stop(self) -> None:
@@ -240,16 +246,12 @@ class WorkfrontEmulator(IMSCredential, S2SCredential, FaultKnobs):
         server.server_close()
         thread.join(timeout=5)
         self._server = self._thread = None
+        self._stop_autosave()
 
     def __enter__(self) -> WorkfrontEmulator:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property

@@ -7,7 +7,7 @@ back is recognised as a copy and ends the whole grant (with every access token i
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS, PROVIDER_WORKFRONT
@@ -267,6 +267,32 @@ class GrantLedger(StorePart):
                 for grant in self._grants.values()
                 if grant.alive and username in (None, grant.username)
             ]
+
+    def export_state(self) -> dict[str, Any]:
+        """Every grant (ended ones too: their tokens stay known) and the refresh token index."""
+        with self.lock:
+            grants = []
+            for grant in self._grants.values():
+                fields = asdict(grant)
+                fields["retired_tokens"] = sorted(grant.retired_tokens)
+                fields["sessions"] = sorted(grant.sessions)
+                grants.append(fields)
+            return {"grants": grants, "refresh_index": dict(self._refresh_index)}
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Take back saved grants; their sessions come back through the session table."""
+        with self.lock:
+            for fields in state.get("grants", []):
+                grant = Grant(
+                    **{
+                        **fields,
+                        "retired_tokens": set(fields.get("retired_tokens", ())),
+                        "sessions": set(fields.get("sessions", ())),
+                        "scopes": tuple(fields.get("scopes", ())),
+                    }
+                )
+                self._grants[grant.id] = grant
+            self._refresh_index.update(state.get("refresh_index", {}))
 
     def ended(self, username: str | None = None) -> list[tuple[str, str]]:
         """``(grant id, reason)`` of every ended grant, for tests that check why."""

@@ -70,13 +70,15 @@ def json_response(status: int, payload: Any, headers: Mapping[str, str] | None =
 
 
 def html_response(status: int, html: str) -> Response:
-    """An HTML page."""
-    return Response(status, html.encode(), [("Content-Type", "text/html; charset=utf-8")])
+    """An HTML page, never cached: a sign-in or consent page reached again with Back is asked
+    for again, so the server can say that its request was answered already."""
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+    return Response(status, html.encode(), headers)
 
 
-def redirect(location: str) -> Response:
-    """A 302 to ``location``."""
-    return Response(302, b"", [("Location", location), ("Cache-Control", "no-store")])
+def redirect(location: str, status: int = 302) -> Response:
+    """A redirect (302, or 303 after a form) to ``location``."""
+    return Response(status, b"", [("Location", location), ("Cache-Control", "no-store")])
 
 
 def token_error(status: int, error_type: str, message: str) -> Response:

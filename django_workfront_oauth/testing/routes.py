@@ -58,7 +58,7 @@ def index(backend: Backend, request: Request, match: re.Match[str]) -> Response:
 ROUTES: tuple[Route, ...] = (
     exact(LEGACY_AUTHORIZE_PATH, legacy.authorize, GET),
     exact(pages.LOGIN_PATH, consent.login, POST),
-    exact(pages.CONSENT_PATH, consent.consent, POST),
+    exact(pages.CONSENT_PATH, consent.consent, GET | POST),
     exact(LEGACY_TOKEN_PATH, legacy.token),
     exact(IMS_AUTHORIZE_PATH, ims.authorize, GET),
     exact(IMS_TOKEN_PATH, ims.token),

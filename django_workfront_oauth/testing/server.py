@@ -4,6 +4,7 @@ routes them to the endpoint functions and writes their :class:`~.messages.Respon
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 import traceback
@@ -17,6 +18,15 @@ from .routes import route
 
 #: Bodies larger than this are refused.
 MAX_BODY = 1 << 20
+#: Query parameters whose values the request log hides: they are secrets while a flow lasts.
+_SECRET_QUERY = re.compile(
+    r"([?&](?:code|state|nonce|code_challenge|code_verifier|request_id)=)[^&\s\"]*"
+)
+
+
+def redact_request_line(line: str) -> str:
+    """``line`` with the values of the flow's secret query parameters hidden."""
+    return _SECRET_QUERY.sub(r"\1[redacted]", line)
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -60,7 +70,8 @@ class RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Log to stderr only when asked (the CLI does; tests stay quiet)."""
         if self.server.log_requests:
-            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+            message = redact_request_line(format % args)
+            sys.stderr.write(f"{self.address_string()} - {message}\n")
 
     def _read_request(self) -> Request | Response:
         """The request, or the error response when its body cannot be read."""

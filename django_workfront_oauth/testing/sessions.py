@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from django_workfront_oauth.constants import PROVIDER_ADOBE_IMS
 
@@ -157,7 +158,9 @@ class SessionTable(StorePart):
         """End these sessions, live or not (their grant ended)."""
         with self.lock:
             for session_id in session_ids:
-                self._sessions[session_id].alive = False
+                session = self._sessions.get(session_id)
+                if session is not None:  # not one that lapsed before a save (persistence.py)
+                    session.alive = False
 
     def expire(self, username: str | None = None) -> int:
         """End every live session (of one user, or everyone's); the number ended."""
@@ -168,6 +171,22 @@ class SessionTable(StorePart):
                     session.alive = False
                     ended += 1
             return ended
+
+    def export_state(self) -> list[dict[str, Any]]:
+        """Every live session, as JSON-ready values (``persistence.py``)."""
+        with self.lock:
+            return [
+                asdict(session)
+                for session in self._sessions.values()
+                if self._live(session.id) is not None
+            ]
+
+    def import_state(self, state: list[dict[str, Any]]) -> None:
+        """Take back saved sessions."""
+        with self.lock:
+            for fields in state:
+                session = Session(**{**fields, "scopes": tuple(fields.get("scopes", ()))})
+                self._sessions[session.id] = session
 
     def active(self, username: str | None = None) -> list[SessionInfo]:
         """Snapshots of live sessions (Workfront sessions and IMS access tokens)."""

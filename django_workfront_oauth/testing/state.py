@@ -15,6 +15,8 @@ users, and every grant belongs to a client of one of them (``ClientApp.provider`
 
 from __future__ import annotations
 
+from typing import Any
+
 from .clients import ClientApp, Directory, EmulatedUser
 from .codes import CodeDesk
 from .common import OAuthError, Shared, invalid_request
@@ -82,6 +84,24 @@ class GrantStore:
         with self.lock:
             self.directory.user(client.service_user)  # KeyError: a client without an account
             return self.grants.create(client, client.service_user, "", scopes)
+
+    def export_state(self) -> dict[str, Any]:
+        """Everything a restart would lose, as JSON-ready values, in one consistent moment."""
+        with self.lock:
+            return {
+                "directory": self.directory.export_state(),
+                "codes": self.codes.export_state(),
+                "grants": self.grants.export_state(),
+                "sessions": self.sessions.export_state(),
+            }
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`export_state` gave."""
+        with self.lock:
+            self.directory.import_state(state.get("directory", {}))
+            self.codes.import_state(state.get("codes", {}))
+            self.grants.import_state(state.get("grants", {}))
+            self.sessions.import_state(state.get("sessions", []))
 
     def ended_grants(self, username: str | None = None) -> list[tuple[str, str]]:
         """``(grant id, reason)`` of every ended grant, for tests that check why."""

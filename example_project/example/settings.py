@@ -47,6 +47,8 @@ env = environ.Env(
     WORKFRONT_OAUTH_USE_PKCE=(str, ""),
     WORKFRONT_OAUTH_ACCESS_TOKEN_LIFETIME=(int, 180),
     WORKFRONT_OAUTH_REFRESH_MARGIN=(int, 60),
+    # The development server's log: every request, static files too (false: the pages only).
+    LOG_ALL_REQUESTS=(bool, False),
 )
 environ.Env.read_env(BASE_DIR / ".env")  # the process environment wins over the file
 
@@ -168,10 +170,37 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # Connections made, refreshed and in trouble show in the console of the site and worker.
+    "filters": {
+        # No static files (unless LOG_ALL_REQUESTS), and never the callback's code and state.
+        "quiet_requests": {
+            "()": "example.log_filters.QuietRequests",
+            "static_url": STATIC_URL,
+            "all_requests": env("LOG_ALL_REQUESTS"),
+        }
+    },
+    "formatters": {
+        # Connections made, refreshed and in trouble: one marked line each, easy to spot.
+        "workfront": {
+            "format": "%(asctime)s ** workfront-oauth %(levelname)s: %(message)s",
+            "datefmt": "%H:%M:%S",
+        },
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "workfront": {"class": "logging.StreamHandler", "formatter": "workfront"},
+        "server": {"class": "logging.StreamHandler", "formatter": "server"},
+    },
     "loggers": {
-        "django_workfront_oauth": {"handlers": ["console"], "level": "INFO", "propagate": False}
+        "django_workfront_oauth": {"handlers": ["workfront"], "level": "INFO", "propagate": False},
+        "django.server": {
+            "handlers": ["server"],
+            "filters": ["quiet_requests"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
 }

@@ -51,9 +51,26 @@ class Browser:
     def login(
         self, rid: str, username: str = "wfuser", password: str = "wfpass"
     ) -> requests.Response:
-        return self.session.post(
+        """The login form's answer; after a successful login, the consent page it redirects to."""
+        response = self.session.post(
             f"{self.emu.base_url}/integrations/oauth2/login",
             data={"request_id": rid, "username": username, "password": password},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+        if response.status_code == 303:
+            location = response.headers["Location"]
+            assert location.startswith("/integrations/oauth2/consent?request_id="), location
+            return self.session.get(
+                self.emu.base_url + location, allow_redirects=False, timeout=TIMEOUT
+            )
+        return response
+
+    def consent_page(self, rid: str) -> requests.Response:
+        """A ``GET`` of the consent page, as the browser's Back or a reload asks for it."""
+        return self.session.get(
+            f"{self.emu.base_url}/integrations/oauth2/consent",
+            params={"request_id": rid},
             allow_redirects=False,
             timeout=TIMEOUT,
         )

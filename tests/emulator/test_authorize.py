@@ -151,21 +151,88 @@ def test_unknown_request_ids_are_refused(browser: Browser, rid: str) -> None:
     assert browser.decide(rid, "allow").status_code == 400
 
 
-def test_a_pending_request_is_used_once(browser: Browser) -> None:
-    rid = request_id(browser.authorize().text)
-    browser.login(rid)
-    assert browser.decide(rid, "allow").status_code == 302
+ANSWERED_AGAIN = {
+    "error": "access_denied",
+    "error_description": "This sign-in request was already answered, or has expired.",
+    "state": "s-once",
+}
 
-    assert browser.decide(rid, "allow").status_code == 400
-    assert browser.login(rid).status_code == 400
+
+def test_a_pending_request_is_used_once(browser: Browser) -> None:
+    rid = request_id(browser.authorize(state="s-once").text)
+    browser.login(rid)
+    first = browser.decide(rid, "allow")
+    assert first.status_code == 302
+    assert "code" in query_of(first.headers["Location"])
+
+    # Answered again (a stale tab, Back to the consent page): back to the client, no new code.
+    for again in (
+        browser.decide(rid, "allow"),
+        browser.decide(rid, "deny"),
+        browser.login(rid),
+        browser.consent_page(rid),
+    ):
+        assert again.status_code == 302
+        assert again.headers["Location"].startswith(REDIRECT_URI + "?")
+        assert query_of(again.headers["Location"]) == ANSWERED_AGAIN
+    assert browser.emu.stats["codes_issued"] == 1
+
+
+def test_login_redirects_to_a_consent_page_that_is_never_cached(browser: Browser) -> None:
+    page = browser.authorize(state="s1")
+    assert page.headers["Cache-Control"] == "no-store"
+    rid = request_id(page.text)
+
+    answer = browser.session.post(
+        f"{browser.emu.base_url}/integrations/oauth2/login",
+        data={"request_id": rid, "username": "wfuser", "password": "wfpass"},
+        allow_redirects=False,
+        timeout=5,
+    )
+
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/integrations/oauth2/consent?request_id={rid}"
+    consent = browser.consent_page(rid)
+    assert consent.status_code == 200
+    assert consent.headers["Cache-Control"] == "no-store"
+    assert 'value="allow"' in consent.text
+    # Asked for again (Back, a reload) while still pending: the same page.
+    assert 'value="allow"' in browser.consent_page(rid).text
+
+
+def test_the_consent_page_before_login_shows_the_login_form(browser: Browser) -> None:
+    rid = request_id(browser.authorize().text)
+
+    page = browser.consent_page(rid)
+
+    assert page.status_code == 200
+    assert 'name="password"' in page.text
+    assert 'value="allow"' not in page.text
 
 
 def test_a_pending_request_goes_stale(emu: WorkfrontEmulator, browser: Browser) -> None:
-    rid = request_id(browser.authorize().text)
+    rid = request_id(browser.authorize(state="s-once").text)
 
     emu.advance(601)
 
-    assert browser.login(rid).status_code == 400
+    answer = browser.login(rid)
+    assert answer.status_code == 302
+    assert query_of(answer.headers["Location"]) == ANSWERED_AGAIN
+
+
+def test_an_answered_request_for_a_redirect_uri_since_removed_shows_a_page(
+    emu: WorkfrontEmulator, browser: Browser
+) -> None:
+    rid = request_id(browser.authorize(state="s-once").text)
+    browser.login(rid)
+    browser.decide(rid, "allow")
+    emu.app.redirect_uris.remove(REDIRECT_URI)
+
+    again = browser.decide(rid, "allow")
+
+    assert again.status_code == 400
+    assert "Location" not in again.headers
+    assert "already answered" in again.text
 
 
 def test_an_unknown_decision_is_refused(browser: Browser) -> None:

@@ -164,6 +164,22 @@ def test_the_login_page_is_the_shared_one(emu: WorkfrontEmulator, ims: IMSBrowse
     assert emu.stats["login_failures"] == 0
 
 
+def test_a_consent_answered_again_goes_back_to_the_client(
+    emu: WorkfrontEmulator, ims: IMSBrowser
+) -> None:
+    rid = request_id(ims.authorize(state="ims-state").text)
+    ims.login(rid)
+    assert "code" in query_of(ims.decide(rid, "allow").headers["Location"])
+
+    # Back to the consent page (a GET: nothing is cached), or its form sent again.
+    for again in (ims.consent_page(rid), ims.decide(rid, "allow")):
+        assert again.status_code == 302
+        assert again.headers["Location"].startswith(IMS_REDIRECT_URI + "?")
+        query = query_of(again.headers["Location"])
+        assert (query["error"], query["state"]) == ("access_denied", "ims-state")
+    assert emu.stats["ims_codes_issued"] == 1
+
+
 def test_allow_sends_back_code_and_state_only(emu: WorkfrontEmulator, ims: IMSBrowser) -> None:
     query = ims.consent(state="opaque state/with+chars")
 

@@ -30,12 +30,10 @@ by skipping them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import subprocess
-import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,11 +44,10 @@ import pytest
 import requests
 
 from django_workfront_oauth.testing import WorkfrontEmulator
+from tests import npm_packages
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "run_sdk.js"
-MANIFESTS = ("package.json", "package-lock.json")
-INSTALL_TIMEOUT = 300
 RUN_TIMEOUT = 120
 API_VERSION = "21.0"
 #: What run_sdk.js uploads.
@@ -90,64 +87,11 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-# -- the SDK, installed once into a cache ------------------------------------------------------
-
-
-def lock_hash() -> str:
-    digest = hashlib.sha256()
-    for name in MANIFESTS:
-        digest.update((HERE / name).read_bytes())
-    return digest.hexdigest()[:16]
+# -- the SDK, installed once into a cache (tests/npm_packages.py) ----------------------------
 
 
 def cache_root() -> Path:
-    if os.environ.get("WORKFRONT_SDK_CACHE"):
-        return Path(os.environ["WORKFRONT_SDK_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "django-workfront-oauth" / "workfront-sdk"
-
-
-def installed_key(target: Path) -> str | None:
-    """The lock hash a finished install in ``target`` was made from."""
-    marker = target / ".installed"
-    return marker.read_text() if marker.is_file() else None
-
-
-def install_sdk(npm: str, root: Path, key: str) -> Path:
-    """``<root>/<key>/node_modules``, installed with ``npm ci`` unless already there."""
-    target = root / key
-    if installed_key(target) == key:
-        return target / "node_modules"
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=root))
-    try:
-        for name in MANIFESTS:
-            shutil.copy2(HERE / name, work / name)
-        command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
-        try:
-            done = subprocess.run(
-                command,
-                cwd=work,
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            unavailable(f"`npm ci` of the Workfront SDK took over {INSTALL_TIMEOUT}s")
-        if done.returncode != 0:
-            unavailable(f"`npm ci` of the Workfront SDK failed:\n{done.stdout}{done.stderr}")
-        (work / ".installed").write_text(key)
-        if target.exists():  # a stale or half-made copy, or a concurrent run's
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            work.rename(target)
-        except OSError:
-            if installed_key(target) != key:
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target / "node_modules"
+    return npm_packages.cache_root("workfront-sdk", "WORKFRONT_SDK_CACHE")
 
 
 @pytest.fixture(scope="session")
@@ -155,13 +99,11 @@ def sdk_modules() -> Path:
     """The ``node_modules`` folder holding ``workfront-api`` and its dependencies."""
     if shutil.which("node") is None:
         unavailable("`node` is not installed (Debian: apt-get install nodejs npm)")
-    key = lock_hash()
-    if installed_key(cache_root() / key) == key:
-        return cache_root() / key / "node_modules"
-    npm = shutil.which("npm")
-    if npm is None:
-        unavailable("`npm` is not installed (Debian: apt-get install npm)")
-    return install_sdk(str(npm), cache_root(), key)
+    try:
+        return npm_packages.install(HERE, cache_root(), "the Workfront SDK")
+    except npm_packages.NpmUnavailable as err:
+        unavailable(str(err))
+        raise  # unreachable: unavailable() skips or fails
 
 
 # -- one run of the SDK against a fresh emulator -----------------------------------------------
