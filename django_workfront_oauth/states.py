@@ -24,12 +24,10 @@ from .conf import PROVIDER_ADOBE_IMS, InstanceSettings, app_settings
 from .constants import LEGACY_SHUTDOWN
 from .exceptions import TokenDecryptionError, WorkfrontOAuthError
 from .models import ServiceConnection, WorkfrontConnection
-from .services.connect import was_moved
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from django.http import HttpRequest
 
 __all__ = [
     "Action",
@@ -335,15 +333,13 @@ def _paused(connection: WorkfrontConnection, instance: InstanceSettings | None) 
 def describe(
     connection: WorkfrontConnection,
     *,
-    request: HttpRequest | None = None,
     successor: str | None = None,
     failure: WorkfrontOAuthError | None = None,
     now: datetime | None = None,
 ) -> ConnectionState:
     """The state of ``connection``, in words for its user and for site admins.
 
-    ``request`` lets the state say that this browser just moved the connection to Adobe
-    sign-in. ``successor`` is the Adobe IMS instance a legacy connection can move to (found
+    ``successor`` is the Adobe IMS instance a legacy connection can move to (found
     among the configured instances when not given, ``""`` for none). ``failure`` is an error
     the caller just met using the connection (a :class:`~.exceptions.TokenDecryptionError`,
     a :class:`~.exceptions.ReauthorizationRequired`). No query is made for a connection
@@ -411,7 +407,7 @@ def describe(
     if connection.next_refresh_attempt_at is not None and connection.next_refresh_attempt_at > now:
         renews_at = connection.next_refresh_attempt_at
 
-    if was_moved(request, connection) and connection.last_refreshed_at is None:
+    if connection.moved_to_adobe_at is not None and connection.last_refreshed_at is None:
         # Until the new grant's first renewal, the move is the news.
         return ConnectionState(
             key=StateKey.MOVED_TO_ADOBE,

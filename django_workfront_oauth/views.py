@@ -330,9 +330,7 @@ def connections(request: HttpRequest) -> HttpResponse:
                 "successor": successor,
                 # What the row says and its one action, in the words of states.describe().
                 "state": (
-                    describe(connection, request=request, successor=successor)
-                    if connection is not None
-                    else None
+                    describe(connection, successor=successor) if connection is not None else None
                 ),
             }
         )

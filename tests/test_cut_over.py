@@ -102,7 +102,7 @@ def test_an_instance_switched_to_adobe_keeps_its_row_but_not_the_old_grants_time
     assert row.created_at >= before
     assert row.refresh_log.exists()
     assert not row.refresh_log.filter(created_at__gte=row.created_at).exists()
-    assert describe(row, request=response.wsgi_request).key == StateKey.MOVED_TO_ADOBE
+    assert describe(row).key == StateKey.MOVED_TO_ADOBE
 
 
 def test_an_ordinary_connect_is_not_told_as_a_move(

@@ -10,7 +10,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.template import Context, Template
 from django.test import Client, RequestFactory
@@ -22,7 +21,6 @@ from django_workfront_oauth import services, states
 from django_workfront_oauth.conf import InstanceSettings, app_settings
 from django_workfront_oauth.exceptions import ReauthorizationRequired, TokenDecryptionError
 from django_workfront_oauth.models import ServiceConnection, WorkfrontConnection
-from django_workfront_oauth.services.connect import remember_moved
 from django_workfront_oauth.states import Action, Reason, StateKey, describe
 from tests.conftest import HOST
 
@@ -309,21 +307,16 @@ def test_after_the_shutdown_a_legacy_connection_needs_an_adobe_instance(
     assert (moving.action, moving.action_instance) == (Action.MOVE_TO_ADOBE, "adobe")
 
 
-def test_a_connection_this_browser_just_moved_says_so_until_its_first_renewal(
-    make_connection: Any, rf: RequestFactory
-) -> None:
+def test_a_moved_connection_says_so_until_its_first_renewal(make_connection: Any) -> None:
     connection = make_connection(provider="adobe_ims", domain="", lane="")
-    request = rf.get("/")
-    request.session = SessionStore()
-    assert describe(connection, request=request).key == StateKey.CONNECTED
-    remember_moved(request, connection)
-    state = describe(connection, request=request)
+    assert describe(connection).key == StateKey.CONNECTED
+    connection.moved_to_adobe_at = timezone.now()
+    state = describe(connection)  # on every page, the admin's and the commands' too
     assert state.key == StateKey.MOVED_TO_ADOBE
     assert state.is_usable and state.renews_at is not None
     assert "now uses Adobe sign-in" in state.sentence
-    assert describe(connection).key == StateKey.CONNECTED  # another browser, or a command
     connection.last_refreshed_at = timezone.now()
-    assert describe(connection, request=request).key == StateKey.CONNECTED
+    assert describe(connection).key == StateKey.CONNECTED
 
 
 # -- the site's own connection ------------------------------------------------------------------

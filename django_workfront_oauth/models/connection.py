@@ -143,6 +143,12 @@ class WorkfrontConnection(TokenLifetime, models.Model):
         blank=True,
         help_text=_("After a transient failure, no refresh is tried before this time."),
     )
+    moved_to_adobe_at = models.DateTimeField(
+        _("moved to Adobe sign-in at"),
+        null=True,
+        blank=True,
+        help_text=_("When this connection replaced a legacy Workfront sign-in with Adobe IMS."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -42,11 +42,9 @@ __all__ = [
     "consume_state",
     "redirect_uri_for",
     "remember_completed",
-    "remember_moved",
     "retire_legacy_connections",
     "started_flow",
     "was_completed",
-    "was_moved",
 ]
 
 logger = logging.getLogger("django_workfront_oauth")
@@ -61,8 +59,6 @@ MAX_CALLBACK_PARAM_LENGTH = 4096
 SESSION_BINDING_KEY = "_workfront_oauth_binding"
 #: The session key holding the digests of the flows this browser completed, newest last.
 SESSION_COMPLETED_KEY = "_workfront_oauth_completed"
-#: The session key holding the ids of this browser's connections that just moved to Adobe IMS.
-SESSION_MOVED_KEY = "_workfront_oauth_moved"
 
 
 def _session_binding(request: HttpRequest) -> str:
@@ -184,21 +180,6 @@ def was_completed(request: HttpRequest, state: str) -> bool:
     return bool(state) and isinstance(completed, list) and digest(state) in completed
 
 
-def remember_moved(request: HttpRequest, connection: WorkfrontConnection) -> None:
-    """Note in the session that ``connection`` just replaced a legacy one (ids only)."""
-    moved = request.session.get(SESSION_MOVED_KEY)
-    moved = [item for item in moved if isinstance(item, int)] if isinstance(moved, list) else []
-    if connection.pk not in moved:
-        request.session[SESSION_MOVED_KEY] = [*moved, connection.pk][-MAX_PENDING_PER_USER:]
-
-
-def was_moved(request: HttpRequest | None, connection: WorkfrontConnection) -> bool:
-    """True when this browser moved ``connection`` from the legacy sign-in to Adobe IMS."""
-    session = getattr(request, "session", None)
-    moved = session.get(SESSION_MOVED_KEY) if session is not None else None
-    return isinstance(moved, list) and connection.pk in moved
-
-
 def started_flow(request: HttpRequest, state: str) -> PendingAuthorization | None:
     """The flow that ``state`` names when this browser started it, without taking it.
 
@@ -303,6 +284,7 @@ def complete_authorization(
             "last_error": "",
             "consecutive_failures": 0,
             "next_refresh_attempt_at": None,
+            "moved_to_adobe_at": None,
             **fresh_grant,
             **token_fields(tokens, now),
         },
@@ -321,7 +303,9 @@ def complete_authorization(
     if connection.provider != PROVIDER_WORKFRONT:
         moved = retire_legacy_connections(connection) > 0 or moved
     if moved:
-        remember_moved(request, connection)
+        # Kept on the row, so every page (the admin and the commands too) can tell the move.
+        connection.moved_to_adobe_at = now
+        connection.save(update_fields=["moved_to_adobe_at", "updated_at"])
     remember_completed(request, params.get("state", ""))
     return CompletedAuthorization(
         connection=connection, created=created, next_url=pending.next_url, moved_to_adobe=moved

@@ -39,4 +39,4 @@ def workfront_connection_state(
 
     ``{% workfront_connection_state connection as state %}{{ state.title }}: {{ state.sentence }}``
     """
-    return describe(connection, request=getattr(context, "request", None))
+    return describe(connection)

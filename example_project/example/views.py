@@ -37,7 +37,7 @@ def _connection_of(user):
 def home(request):
     """Explain the demo; offer to log in, or to connect Workfront."""
     connection = _connection_of(request.user)
-    state = describe(connection, request=request) if connection is not None else None
+    state = describe(connection) if connection is not None else None
     return render(request, "example/home.html", {"connection": connection, "state": state})
 
 
@@ -52,7 +52,7 @@ def dashboard(request):
     context = {"connection": connection, "state": None, "projects": None, "problem": ""}
     if connection is None:
         return render(request, "example/dashboard.html", context)
-    context["state"] = state = describe(connection, request=request)
+    context["state"] = state = describe(connection)
     if not state.is_usable:
         # Paused, or only the user can bring it back: no API call would succeed.
         return render(request, "example/dashboard.html", context)
@@ -64,7 +64,7 @@ def dashboard(request):
         # Workfront no longer accepts the refresh token (or ours can't be read): only the
         # user can fix that, by connecting again. The refresh saved why; say it the same way.
         logger.info("Workfront connection %s needs the user: %s", connection.pk, err)
-        context["state"] = describe(connection, request=request, failure=err)
+        context["state"] = describe(connection, failure=err)
     except (WorkfrontUnavailable, WorkfrontAPIError) as err:
         logger.warning("Workfront API call failed for connection %s: %s", connection.pk, err)
         context["problem"] = (
@@ -73,5 +73,5 @@ def dashboard(request):
         )
     else:
         # A refresh before the call may have changed what there is to say (renewed, refused).
-        context["state"] = describe(connection, request=request)
+        context["state"] = describe(connection)
     return render(request, "example/dashboard.html", context)
