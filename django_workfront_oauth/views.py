@@ -194,7 +194,13 @@ def _callback_error(
         "retry_instance": flow.instance if retry and flow is not None else "",
         "retry_next": safe_next_url(request, flow.next_url) if retry and flow is not None else "",
     }
-    return _render(request, "django_workfront_oauth/callback_error.html", context, status=status)
+    response = _render(
+        request, "django_workfront_oauth/callback_error.html", context, status=status
+    )
+    # Not no-referrer: under it the browser posts "Try again" with Origin: null, which the CSRF
+    # check refuses. same-origin sends the URL (whose state is spent by now) to this site only.
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_GET

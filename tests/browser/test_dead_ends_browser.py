@@ -98,3 +98,19 @@ def test_a_consent_page_answered_after_connecting_lands_on_already_connected(
     assert_already_connected(stale, site)
     key = "ims_codes_issued" if site.provider == "adobe_ims" else "codes_issued"
     assert emulator.stats[key] == 1
+
+
+def test_try_again_on_the_error_page_starts_the_flow_again(
+    page: Any, site: Any, emulator: WorkfrontEmulator, site_user: Any
+) -> None:
+    """Deny at the consent page, then Try again: the button really posts (the error page's
+    referrer policy lets the browser send the Origin that Django's CSRF check compares)."""
+    from playwright.sync_api import expect
+
+    log_in_and_reach_consent(page, site, emulator)
+    page.click("button[name=decision][value=deny]")
+    expect(page.get_by_role("alert")).to_contain_text("You did not allow access")
+    page.get_by_role("button", name="Try again").click()
+    # A new flow: the authorization server's page again, not a 403 from the CSRF check.
+    expect(page).to_have_url(re.compile(re.escape(emulator.base_url)))
+    expect(page.locator("body")).not_to_contain_text("CSRF")
