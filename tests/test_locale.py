@@ -27,7 +27,12 @@ MO = MESSAGES / "django.mo"
 
 #: What users see: the app's own pages, the views' messages, the state words, the tag's label.
 #: (The admin's strings are for site admins; they are in the .po too, translated or not.)
-USER_FACING_PY = ["views.py", "states.py", "templatetags/workfront_oauth.py"]
+USER_FACING_PY = [
+    "views.py",
+    "states/vocabulary.py",
+    "states/describe.py",
+    "templatetags/workfront_oauth.py",
+]
 USER_FACING_TEMPLATES = sorted((PACKAGE / "templates" / "django_workfront_oauth").glob("*.html"))
 GETTEXT_FUNCTIONS = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy"}
 

@@ -248,7 +248,7 @@ def test_a_deactivated_instance_is_paused_even_when_reconnection_is_required(
     )
     inactive = app_settings.get_instance()
     inactive = InstanceSettings(**{**inactive.__dict__, "is_active": False})
-    with mock.patch.object(app_settings, "get_instance", return_value=inactive):
+    with mock.patch.object(app_settings, "find_instance", return_value=inactive):
         state = describe(connection)
     assert (state.key, state.reason) == (StateKey.PAUSED, Reason.INSTANCE_INACTIVE)
     # Connecting to a deactivated instance is refused: no button that leads to an error.
