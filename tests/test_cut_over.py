@@ -116,3 +116,29 @@ def test_an_ordinary_connect_is_not_told_as_a_move(
     told = [str(message) for message in get_messages(response.wsgi_request)]
     assert told == ["Your Workfront account is connected."]
     assert moved_to_adobe_message() == MOVED
+
+
+def test_an_instance_switched_in_place_asks_its_legacy_users_to_move(
+    make_connection: Any, workfront_http: WorkfrontMock, settings: Any
+) -> None:
+    """The site switched "default" from the legacy app to Adobe IMS without a new instance: the
+    configured credentials are IMS's now, so a legacy grant cannot be renewed with them. No
+    request is sent (it would be refused as invalid_client and back off for ever): the user is
+    asked to move, with the one button that does it."""
+    from django_workfront_oauth import services
+    from django_workfront_oauth.exceptions import ReauthorizationRequired
+    from django_workfront_oauth.states import Action, Reason
+
+    legacy = make_connection(access_token_expires_at=timezone.now() - timedelta(minutes=1))
+    for key, value in ADOBE.items():
+        setattr(settings, f"WORKFRONT_OAUTH_{key}", value)
+    with pytest.raises(ReauthorizationRequired, match="now signs in through Adobe IMS"):
+        services.refresh_connection(legacy)
+    assert workfront_http.requests == []
+    row = WorkfrontConnection.objects.get(pk=legacy.pk)
+    assert row.status == WorkfrontConnection.Status.REAUTH_REQUIRED
+    assert row.refresh_token == legacy.refresh_token  # kept: nothing is lost
+    state = describe(row)
+    assert (state.key, state.reason) == (StateKey.NEEDS_RECONNECTING, Reason.LEGACY_ENDED)
+    assert (state.action, state.action_instance) == (Action.MOVE_TO_ADOBE, "default")
+    assert "Move it to Adobe sign-in" in state.sentence

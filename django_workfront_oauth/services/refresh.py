@@ -16,7 +16,13 @@ from django.db import OperationalError, router, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ..conf import PROVIDER_WORKFRONT, app_settings, normalise_host
+from ..conf import (
+    PROVIDER_ADOBE_IMS,
+    PROVIDER_WORKFRONT,
+    InstanceSettings,
+    app_settings,
+    normalise_host,
+)
 from ..exceptions import (
     InstancePaused,
     ReauthorizationRequired,
@@ -36,6 +42,7 @@ __all__ = [
     "LOCK_TIMEOUT",
     "RefreshOutcome",
     "paused_reason",
+    "provider_switched_reason",
     "refresh_connection",
     "refresh_connection_by_id",
     "require_reauthorization",
@@ -57,6 +64,21 @@ def token_fields(tokens: TokenSet, now: datetime) -> dict[str, Any]:
         "wid": tokens.extra.get("wid", "")[:128],
         "access_token_expires_at": now + tokens.expires_in,
     }
+
+
+def provider_switched_reason(connection: WorkfrontConnection, instance: InstanceSettings) -> str:
+    """The ``last_error`` of a connection whose instance now uses another provider."""
+    if connection.provider == PROVIDER_WORKFRONT and instance.provider == PROVIDER_ADOBE_IMS:
+        return (
+            f"The instance {instance.name!r} now signs in through Adobe IMS, but this connection "
+            "was made through the legacy Workfront OAuth2 app, whose credentials are no longer "
+            "configured: the user must move it to Adobe sign-in."
+        )
+    return (
+        f"The instance {instance.name!r} now uses the provider {instance.provider!r}, but this "
+        f"connection was made through {connection.provider!r}, whose credentials are no longer "
+        "configured: the user must connect again."
+    )
 
 
 def paused_reason(instance: str) -> str:
@@ -239,6 +261,14 @@ def _refresh_locked(
             connection.last_error = str(paused)
             connection.save(update_fields=["last_error", "updated_at"])
         return _Attempt(RefreshOutcome.FAILED, connection=connection, failure=paused)
+    if connection.provider != instance.provider:
+        # The instance was switched to another authorization server in place (the legacy app
+        # to Adobe IMS, say): the client credentials configured now are that server's, and
+        # sending this grant's refresh token with them would only be refused (invalid_client),
+        # backing off for ever. The user connects again through the new server.
+        return _require_reauthorization(
+            connection, provider_switched_reason(connection, instance), now
+        )
     if (
         connection.provider == PROVIDER_WORKFRONT
         and normalise_host(connection.host) != instance.host

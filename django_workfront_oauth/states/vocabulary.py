@@ -114,6 +114,8 @@ _ADMIN_PREFIX = "Required by site admin"
 _NO_REFRESH_TOKEN = "there is no refresh token"  # noqa: S105 - words of an error
 _UNREADABLE = "cannot be decrypted"
 _HOST_CHANGED = "now has HOST"
+#: services.refresh.provider_switched_reason: an instance moved from the legacy app to IMS.
+_MOVED_TO_IMS = "now signs in through Adobe IMS"
 
 
 def classify(message: str) -> Reason:
@@ -126,6 +128,8 @@ def classify(message: str) -> Reason:
         return Reason.TOKEN_UNREADABLE
     if _HOST_CHANGED in message:
         return Reason.ADDRESS_CHANGED
+    if _MOVED_TO_IMS in message:
+        return Reason.LEGACY_ENDED
     if "refused the refresh token" in message:
         return Reason.RENEWAL_REFUSED
     return Reason.OTHER
