@@ -18,6 +18,8 @@ env = environ.Env(
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     TIME_ZONE=(str, "UTC"),
     DATABASE_URL=(str, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    # A cache the site and the Celery worker share: files under var/ (a real site: Redis).
+    CACHE_URL=(str, f"filecache://{BASE_DIR / 'var' / 'cache'}"),
     FIELD_ENCRYPTION_KEY=str,  # required: a Fernet key; `make demo` writes a fresh one
     CELERY_BROKER_URL=(str, "filesystem://"),
     CELERY_REFRESH_SCHEDULE=(float, 60.0),
@@ -104,6 +106,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if django.VERSION >= (5, 1):
         DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared by every process, so that a Workfront instance a site admin adds or edits in the admin
+# is in force at once in the worker too (WORKFRONT_OAUTH_INSTANCE_CACHE, "default").
+CACHES = {"default": env.cache("CACHE_URL")}
 
 USE_TZ = True
 TIME_ZONE = env("TIME_ZONE")
