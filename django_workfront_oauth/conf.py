@@ -262,6 +262,20 @@ def _instance_settings(name: str, raw: Mapping[str, Any]) -> InstanceSettings:
     )
 
 
+def _converted(name: str, raw: dict[str, Any]) -> InstanceSettings:
+    """``_instance_settings``, with a value of the wrong type as ``ImproperlyConfigured``."""
+    try:
+        return _instance_settings(name, raw)
+    except _BadSetting as err:
+        key = err.key
+    # Dropped before raising: error reports and trackers print every frame's locals, and these
+    # hold CLIENT_SECRET.
+    raw = {}
+    raise ImproperlyConfigured(
+        f"{setting_name(name, key)} has a value of the wrong type (check E013)."
+    )
+
+
 def _default_scopes(provider: str) -> tuple[str, ...]:
     if provider == PROVIDER_ADOBE_IMS_S2S:
         return DEFAULT_S2S_SCOPES
@@ -295,6 +309,9 @@ class InstanceSource(Protocol):
 
     def names(self) -> list[str]:
         """Every instance name it knows, in a stable order."""
+
+    def all(self) -> Mapping[str, StoredInstance]:
+        """Every instance it knows, by name, in one go."""
 
 
 class AppSettings:
@@ -345,6 +362,17 @@ class AppSettings:
             names.extend(name for name in self._source.names() if name not in taken)
         return names
 
+    def all_instances(self) -> list[InstanceSettings]:
+        """Every instance's effective settings, the settings' first: one read of the database
+        instances for pages and the sweep, instead of one lookup per name."""
+        found = [self.get_instance(name) for name in self.settings_instance_names()]
+        if self._source is not None:
+            taken = {instance.name for instance in found}
+            for name, stored in self._source.all().items():
+                if name not in taken:
+                    found.append(self._from_stored(name, stored))
+        return found
+
     def _stored(self, name: str) -> StoredInstance | None:
         if self._source is None or self.is_settings_instance(name):
             return None
@@ -387,32 +415,19 @@ class AppSettings:
 
     def find_instance(self, name: str) -> InstanceSettings | None:
         """The effective settings of one instance, or ``None``: one lookup, for hot paths."""
-        stored = None
         if self.is_settings_instance(name):
+            # Not bound to a local: this frame would show CLIENT_SECRET in an error report.
             try:
-                raw = self.raw_instance(name)
+                return _converted(name, self.raw_instance(name))
             except KeyError:
                 return None
-        else:
-            stored = self._stored(name)
-            if stored is None:
-                return None
-            raw = dict(stored.raw)
-        try:
-            found = _instance_settings(name, raw)
-        except _BadSetting as err:
-            key = err.key
-        else:
-            if stored is not None and not stored.is_active:
-                return replace(found, is_active=False)
-            return found
-        # Dropped before raising: error reports and trackers print every frame's locals, and
-        # these hold CLIENT_SECRET.
-        raw = {}
-        stored = None
-        raise ImproperlyConfigured(
-            f"{setting_name(name, key)} has a value of the wrong type (check E013)."
-        )
+        stored = self._stored(name)
+        return None if stored is None else self._from_stored(name, stored)
+
+    @staticmethod
+    def _from_stored(name: str, stored: StoredInstance) -> InstanceSettings:
+        found = _converted(name, dict(stored.raw))
+        return found if stored.is_active else replace(found, is_active=False)
 
     def provider_is_explicit(self, name: str = DEFAULT_INSTANCE) -> bool:
         """True when the instance's settings name its ``PROVIDER`` rather than take the default.

@@ -7,6 +7,7 @@ reports. What Workfront said is kept only as a status code and an error class or
 from __future__ import annotations
 
 __all__ = [
+    "UNREADABLE_MARK",
     "ClientCredentialsRefused",
     "InstancePaused",
     "InvalidCallback",
@@ -122,6 +123,10 @@ def api_error_for(
     }
     kind = by_status.get(status or 0, WorkfrontAPIError)
     return kind(message, status=status, error_class=error_class)
+
+
+#: What the message of a :class:`TokenDecryptionError` says (and so a ``last_error`` it left).
+UNREADABLE_MARK = "cannot be decrypted"
 
 
 class TokenDecryptionError(WorkfrontOAuthError):

@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .exceptions import TokenDecryptionError
+from .exceptions import UNREADABLE_MARK, TokenDecryptionError
 from .redact import scrubbed_traceback
 
 __all__ = ["EncryptedTokenField", "get_crypter"]
@@ -73,7 +73,7 @@ class EncryptedTokenField(models.TextField):  # type: ignore[type-arg]
         except (InvalidToken, UnicodeError, ValueError) as err:
             model = self.model._meta.label if hasattr(self, "model") else "?"
             raise TokenDecryptionError(
-                f"{model}.{self.name} cannot be decrypted with the configured "
+                f"{model}.{self.name} {UNREADABLE_MARK} with the configured "
                 "FIELD_ENCRYPTION_KEY; add the key it was written with to the key list."
             ) from err
 

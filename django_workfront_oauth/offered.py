@@ -21,7 +21,8 @@ __all__ = ["every_active_instance", "is_offered", "offered_instances"]
 
 
 def every_active_instance(request: HttpRequest) -> list[str]:
-    """The default: every instance users sign in to that a site admin has not deactivated."""
+    """The default hook: every instance's name (:func:`offered_instances` then keeps those that
+    are active and that users sign in to)."""
     return app_settings.instance_names()
 
 

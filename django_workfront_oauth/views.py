@@ -198,8 +198,9 @@ def _callback_error(
         request, "django_workfront_oauth/callback_error.html", context, status=status
     )
     # Not no-referrer: under it the browser posts "Try again" with Origin: null, which the CSRF
-    # check refuses. same-origin sends the URL (whose state is spent by now) to this site only.
-    response["Referrer-Policy"] = "same-origin"
+    # check refuses. strict-origin sends only the origin, never this URL (its code and state),
+    # so Django's CSRF check compares a real Origin and no log or report gets the code.
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 

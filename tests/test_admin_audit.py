@@ -273,11 +273,13 @@ def test_the_audit_trail_is_bounded(
     kept = list(RefreshLog.objects.retired().values_list("error", flat=True))
     assert len(kept) == keep + 1  # the newest attempts, and the row saying it was disconnected
     assert "attempt-00" not in kept and f"attempt-{keep + 4:02d}" in kept
-    # A year on, the next disconnect prunes the old audit rows.
+    # A year on, the sweep's trim prunes the old audit rows (not each disconnect: a bulk one
+    # would prune once per row).
     RefreshLog.objects.retired().update(
         created_at=timezone.now() - RefreshLog.AUDIT_RETENTION - timedelta(days=1)
     )
     services.disconnect(make_connection(user=django_user_model.objects.create_user("bob")))
+    services.trim_refresh_log()
     assert list(RefreshLog.objects.values_list("outcome", flat=True)) == ["disconnected"]
     assert RefreshLog.objects.prune_retired() == 0
 

@@ -633,9 +633,10 @@ def test_callback_error_response_is_private(
     response = flow.callback(**{"state": None, **params})
     assert response.status_code == 400
     assert "no-store" in response["Cache-Control"]
-    # The URL (its state spent) may reach this site only: the page's Try again form posts here,
-    # and under no-referrer browsers would send Origin: null, which the CSRF check refuses.
-    assert response["Referrer-Policy"] == "same-origin"
+    # Only the origin leaves the page, never its URL (the code and state): the page's Try again
+    # form posts here, and under no-referrer browsers would send Origin: null, which the CSRF
+    # check refuses.
+    assert response["Referrer-Policy"] == "strict-origin"
     assert "https://" not in response.content.decode().split("<body", 1)[-1]
 
 

@@ -294,12 +294,64 @@ def test_instance_names_are_the_settings_then_the_rows_by_name(settings: Any) ->
     assert app_settings.instance_names() == ["default", "zeta", "alpha", "aardvark", "beta"]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_before_migrate_there_are_no_database_instances() -> None:
     """No table yet (system checks, the first runserver): lookups say "none", never raise."""
     with mock.patch.object(WorkfrontInstance._meta, "db_table", "wf_no_such_table"):
         assert app_settings.instance_names() == ["default"]
         assert app_settings.find_instance("acme") is None
         assert not app_settings.has_instance("acme")
+
+
+def test_a_database_error_inside_a_transaction_is_raised_not_taken_for_no_instance() -> None:
+    """In an atomic block the failed query broke the transaction (PostgreSQL): "no such
+    instance" would only fail later, elsewhere; and nothing wrong is remembered."""
+    from django.db import DatabaseError, transaction
+
+    make_instance()
+    with mock.patch.object(WorkfrontInstance._meta, "db_table", "wf_no_such_table"):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            app_settings.find_instance("acme")
+    assert app_settings.find_instance("acme") is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_outside_a_transaction_is_not_remembered() -> None:
+    make_instance()
+    with mock.patch.object(WorkfrontInstance._meta, "db_table", "wf_no_such_table"):
+        assert app_settings.find_instance("acme") is None  # the database could not say
+    assert app_settings.find_instance("acme") is not None  # and the next lookup asks again
+
+
+def test_a_row_whose_secret_cannot_be_decrypted_takes_nothing_else_down(
+    settings: Any, admin_client: Any
+) -> None:
+    """A lost key for one customer: that instance is found without its secret (its token
+    requests fail naming the field), every other page and the sweep work, and the admin
+    can repair the row."""
+    from django_workfront_oauth import services
+
+    row = make_instance()
+    make_instance("globex", host=GLOBEX_HOST)
+    settings.FIELD_ENCRYPTION_KEY = "YW5vdGhlci10ZXN0cy1vbmx5LWZlcm5ldC1rZXkhISE="
+    forget_instances()
+    found = app_settings.find_instance("acme")
+    assert found is not None and found.client_secret == ""
+    assert app_settings.get_instance("globex").host == GLOBEX_HOST
+    assert sorted(instance.name for instance in app_settings.all_instances()) == [
+        "acme",
+        "default",
+        "globex",
+    ]
+    services.sweep()
+    change = reverse("admin:django_workfront_oauth_workfrontinstance_change", args=[row.pk])
+    assert admin_client.get(change).status_code == 200
+    kept = admin_client.post(change, form_data(client_secret=""))
+    assert "cannot be decrypted" in kept.content.decode()
+    fixed = admin_client.post(change, form_data(client_secret="a-new-secret"))
+    assert fixed.status_code == 302
+    forget_instances()
+    assert app_settings.get_instance("acme").client_secret == "a-new-secret"
 
 
 # -- the secret at rest -----------------------------------------------------------------------
@@ -697,12 +749,39 @@ def test_with_a_shared_cache_a_second_lookup_costs_no_query(
 
 @pytest.mark.usefixtures("shared_cache")
 def test_a_change_without_signals_is_remembered_until_forgotten() -> None:
+    from django.db import connection
+
     make_instance()
     assert app_settings.get_instance("acme").host == ACME_HOST
-    WorkfrontInstance.objects.filter(name="acme").update(host=GLOBEX_HOST)
+    with connection.cursor() as cursor:  # behind the ORM's back: nothing can tell
+        cursor.execute(
+            f"UPDATE {WorkfrontInstance._meta.db_table} SET host = %s WHERE name = %s",
+            [GLOBEX_HOST, "acme"],
+        )
     assert app_settings.get_instance("acme").host == ACME_HOST
     forget_instances()
     assert app_settings.get_instance("acme").host == GLOBEX_HOST
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_queryset_update_and_bulk_writes_tell_every_process(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """No post_save for update(), bulk_create() or bulk_update(): they tell all the same."""
+    make_instance()
+    other_process = DatabaseInstances()
+    assert other_process.get("acme") is not None
+    generation = other_process.current_generation()
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkfrontInstance.objects.filter(name="acme").update(host=GLOBEX_HOST)
+    assert other_process.current_generation() != generation
+    assert app_settings.get_instance("acme").host == GLOBEX_HOST
+    assert other_process.get("acme").raw["HOST"] == GLOBEX_HOST
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkfrontInstance.objects.bulk_create(
+            [WorkfrontInstance(name="initech", host=GLOBEX_HOST, client_id="c")]
+        )
+    assert app_settings.find_instance("initech") is not None
 
 
 @pytest.mark.usefixtures("shared_cache")

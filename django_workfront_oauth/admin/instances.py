@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from ..conf import PROVIDER_WORKFRONT
+from ..exceptions import TokenDecryptionError
 from ..models import ServiceConnection, WorkfrontConnection, WorkfrontInstance
 from ..models.instance import describe_check_message
 from ..services.instance_check import InstanceCheck, check_instance
@@ -72,28 +73,40 @@ class WorkfrontInstanceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = WorkfrontInstance
+        # The secret is this form's own field: the model's is never read into the form (not even
+        # as an initial value), so a row whose secret no longer decrypts can still be repaired.
+        exclude = ("client_secret",)  # noqa: DJ006 - with fields: the one the form replaces
         fields = (
             "name",
             "provider",
             "host",
             "is_active",
             "client_id",
-            "client_secret",
             "ims_org_id",
             "scopes",
             "redirect_uri",
             *INSTANCE_DEFAULT_FIELDS,
         )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Never sent to the browser, not even as a hidden initial value.
-        self.initial["client_secret"] = ""
-        self._stored_secret = self.instance.client_secret if self.instance.pk else ""
-
-    def clean_client_secret(self) -> str:
-        typed = str(self.cleaned_data.get("client_secret") or "")
-        return typed or self._stored_secret
+    def clean(self) -> dict[str, Any]:
+        """A typed secret replaces the stored one; none keeps it, if it can still be read."""
+        cleaned = super().clean() or {}
+        typed = str(cleaned.get("client_secret") or "")
+        if typed:
+            self.instance.client_secret = typed
+        elif self.instance.pk:
+            try:
+                self.instance.client_secret  # noqa: B018 - loads (decrypts) the stored one
+            except TokenDecryptionError:
+                self.instance.client_secret = ""
+                self.add_error(
+                    "client_secret",
+                    _(
+                        "The stored secret cannot be decrypted with FIELD_ENCRYPTION_KEY; type "
+                        "it again."
+                    ),
+                )
+        return cleaned
 
 
 def run_checks(rows: QuerySet[WorkfrontInstance]) -> list[InstanceCheck]:

@@ -202,7 +202,8 @@ def retire_history(sender: Any, instance: WorkfrontConnection, **kwargs: Any) ->
     Runs for every way a connection goes (a disconnect, the admin, its user's deletion): the
     newest :data:`~RefreshLog.HISTORY_PER_CONNECTION` rows (and a disconnect's own row) are kept
     and stamped with who and what they were about; the foreign key is then set to NULL by the
-    deletion itself. Audit rows past :data:`~RefreshLog.AUDIT_RETENTION` are pruned here too.
+    deletion itself. Audit rows past :data:`~RefreshLog.AUDIT_RETENTION` are pruned by the
+    sweep (``trim_refresh_log``), not at each deletion: a bulk disconnect would prune once a row.
     """
     rows = RefreshLog.objects.filter(connection_id=instance.pk)
     newest = list(
@@ -214,7 +215,6 @@ def retire_history(sender: Any, instance: WorkfrontConnection, **kwargs: Any) ->
     identity = _identity(instance)
     identity.setdefault("username", _username(instance))
     rows.update(connection_ref=instance.pk, **identity)
-    RefreshLog.objects.prune_retired()
 
 
 def _username(connection: WorkfrontConnection) -> str:

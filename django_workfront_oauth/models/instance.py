@@ -16,7 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.signals import pre_delete
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import DEFAULT_INSTANCE, INSTANCE_DEFAULTS, StoredInstance, app_settings
@@ -38,6 +38,11 @@ INSTANCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _BLANK_IS_DEFAULT = _("Blank: the app's default.")
 
 
+#: Sent when rows change without ``post_save``/``post_delete`` (update, bulk_create,
+#: bulk_update); :mod:`~django_workfront_oauth.services.instances` tells every process.
+instances_changed = Signal()
+
+
 class InstanceInUse(models.ProtectedError):
     """A ``WorkfrontInstance`` that connections still use cannot be deleted."""
 
@@ -55,6 +60,25 @@ class WorkfrontInstanceQuerySet(models.QuerySet["WorkfrontInstance"]):
         # alone), the error would leave the caller's transaction unusable.
         refuse_if_used(list(self.values_list("name", flat=True)))
         return super().delete()
+
+    # Writes that send no post_save still tell every process (services.instances listens).
+    def update(self, **kwargs: Any) -> int:
+        """``QuerySet.update()``, then every process is told that instances changed."""
+        rows = super().update(**kwargs)
+        instances_changed.send(sender=WorkfrontInstance)
+        return rows
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[WorkfrontInstance]:
+        """``QuerySet.bulk_create()``, then every process is told that instances changed."""
+        created = super().bulk_create(*args, **kwargs)
+        instances_changed.send(sender=WorkfrontInstance)
+        return created
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        """``QuerySet.bulk_update()``, then every process is told that instances changed."""
+        rows = super().bulk_update(*args, **kwargs)
+        instances_changed.send(sender=WorkfrontInstance)
+        return rows
 
 
 class WorkfrontInstance(models.Model):
@@ -165,18 +189,27 @@ class WorkfrontInstance(models.Model):
         # Never the client secret.
         return f"<WorkfrontInstance {self.name!r} {self.provider} {self.host!r}>"
 
-    def settings_values(self) -> dict[str, Any]:
-        """The row as an ``INSTANCES`` entry would give it: defaults for what is blank."""
+    def settings_values(self, *, client_secret: str | None = None) -> dict[str, Any]:
+        """The row as an ``INSTANCES`` entry would give it: defaults for what is blank.
+
+        ``client_secret`` stands in for the stored one (which is then not read): ``""`` for a
+        row whose secret cannot be decrypted.
+        """
         values = dict(INSTANCE_DEFAULTS)
         for key in INSTANCE_DEFAULTS:
-            value = getattr(self, key.lower())
+            if key == "CLIENT_SECRET" and client_secret is not None:
+                value: Any = client_secret
+            else:
+                value = getattr(self, key.lower())
             if value is not None and value != "":
                 values[key] = value
         return values
 
-    def as_stored(self) -> StoredInstance:
+    def as_stored(self, *, client_secret: str | None = None) -> StoredInstance:
         """What :data:`~django_workfront_oauth.conf.app_settings` finds for this name."""
-        return StoredInstance(raw=self.settings_values(), is_active=self.is_active)
+        return StoredInstance(
+            raw=self.settings_values(client_secret=client_secret), is_active=self.is_active
+        )
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Refused (:class:`InstanceInUse`) while connections use the instance."""
@@ -254,13 +287,18 @@ def describe_check_message(message: CheckMessage) -> str:
     return f"{text} {message.hint}" if message.hint else text
 
 
+#: How many of the connections that protect an instance an ``InstanceInUse`` carries.
+PROTECTED_SHOWN = 100
+
+
 def refuse_if_used(names: list[str]) -> None:
     """Raise :class:`InstanceInUse` when connections (users' or the site's own) use ``names``."""
     users = WorkfrontConnection.objects.without_tokens().filter(instance__in=names)
     service = ServiceConnection.objects.without_tokens().filter(instance__in=names)
-    protected: set[Any] = set(users) | set(service)
-    if not protected:
+    if not users.exists() and not service.exists():
         return
+    # Enough to say which, not every row of a big customer.
+    protected: set[Any] = set(users[:PROTECTED_SHOWN]) | set(service[:PROTECTED_SHOWN])
     used = sorted({str(connection.instance) for connection in protected})
     raise InstanceInUse(
         f"The Workfront instance {', '.join(map(repr, used))} still has connections; "

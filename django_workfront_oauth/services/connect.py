@@ -228,9 +228,9 @@ def complete_authorization(
         if len(key) > 64 or len(value) > MAX_CALLBACK_PARAM_LENGTH:
             raise InvalidCallback("The callback has an oversized parameter.")
     pending = consume_state(request, params.get("state", ""))
-    if not app_settings.has_instance(pending.instance):
+    instance = app_settings.find_instance(pending.instance)
+    if instance is None:
         raise InvalidCallback(f"The instance {pending.instance!r} is no longer configured.")
-    instance = app_settings.get_instance(pending.instance)
     if not instance.is_active:
         raise InvalidCallback(
             f"Connections to the instance {pending.instance!r} were paused while connecting."
@@ -325,7 +325,11 @@ def retire_legacy_connections(successor: WorkfrontConnection) -> int:
     )
     retired = 0
     for connection in legacy:
-        disconnect(connection, how="moved to Adobe sign-in (the legacy connection retired)")
+        disconnect(
+            connection,
+            by=successor.user.get_username(),
+            how="moved to Adobe sign-in (the legacy connection retired)",
+        )
         retired += 1
         logger.info(
             "Retired legacy Workfront connection %s in favour of %s.", connection.pk, successor.pk

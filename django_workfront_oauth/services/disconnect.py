@@ -21,9 +21,10 @@ def end_session(connection: WorkfrontConnection) -> bool:
     """End the connection's session or grant at its server, best effort; True if it ended."""
     try:
         access_token, refresh_token = connection.access_token, connection.refresh_token
-        if not app_settings.has_instance(connection.instance):
+        instance = app_settings.find_instance(connection.instance)
+        if instance is None:
             return False
-        provider = get_provider(connection.get_instance_settings(), connection.provider)
+        provider = get_provider(instance, connection.provider)
         provider.end_session(
             host=connection.host, access_token=access_token, refresh_token=refresh_token
         )

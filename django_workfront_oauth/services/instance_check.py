@@ -39,11 +39,12 @@ class InstanceCheck:
 def check_instance(name: str) -> InstanceCheck:
     """Check the instance ``name``; never raises for what it finds (``problem`` says it)."""
     result = InstanceCheck(name)
-    if not app_settings.has_instance(name):
-        result.problem = f"No instance {name!r} is configured (WORKFRONT_OAUTH_INSTANCES)."
-        return result
     try:
-        settings = app_settings.get_instance(name)
+        found = app_settings.find_instance(name)
+        if found is None:
+            result.problem = f"No instance {name!r} is configured (WORKFRONT_OAUTH_INSTANCES)."
+            return result
+        settings = found
         result.lines.append(f"Instance {name!r}: {settings.provider}, Workfront at {settings.host}")
         if settings.is_server_to_server:
             _check_server_to_server(settings, result)

@@ -23,11 +23,13 @@ from typing import Any
 from django.core.cache import BaseCache, InvalidCacheBackendError, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, router, transaction
 from django.db.models.signals import post_delete, post_save
 
 from ..conf import StoredInstance, app_settings
+from ..exceptions import TokenDecryptionError
 from ..models import WorkfrontConnection, WorkfrontInstance
+from ..models.instance import instances_changed
 from .refresh import paused_reason
 
 __all__ = [
@@ -49,6 +51,7 @@ GENERATION_KEY = "django_workfront_oauth:instances:generation"
 MEMORY_MAX_AGE = 300.0
 
 _ABSENT = object()
+_UNREADABLE = object()
 
 
 def _instance_cache() -> BaseCache | None:
@@ -122,10 +125,42 @@ class DatabaseInstances:
         if found is not _ABSENT:
             return found if isinstance(found, StoredInstance) else None
         stored = self._read(name)
+        if stored is _UNREADABLE:
+            return None  # not remembered: the next lookup tries the database again
         with self._lock:
             if remembered and self._generation == generation:
                 self._rows[name] = stored
-        return stored
+        return stored if isinstance(stored, StoredInstance) else None
+
+    def all(self) -> dict[str, StoredInstance]:
+        """Every row by name, from one query (or from memory): for pages and the sweep."""
+        generation = self.current_generation()
+        with self._lock:
+            remembered = self._memory_for(generation)
+            if (
+                remembered
+                and self._names is not None
+                and all(name in self._rows for name in self._names)
+            ):
+                return {
+                    name: self._rows[name]
+                    for name in self._names
+                    if isinstance(self._rows[name], StoredInstance)
+                }
+        try:
+            rows = {row.name: row.as_stored() for row in WorkfrontInstance.objects.order_by("name")}
+        except TokenDecryptionError:
+            # One row's secret is unreadable: read them one by one, each as well as it can be.
+            found = {name: self.get(name) for name in self.names()}
+            return {name: stored for name, stored in found.items() if stored is not None}
+        except DatabaseError:
+            _reraise_inside_a_transaction()
+            return {}
+        with self._lock:
+            if remembered and self._generation == generation:
+                self._rows.update(rows)
+                self._names = list(rows)
+        return rows
 
     def names(self) -> list[str]:
         """Every row's name, sorted."""
@@ -138,6 +173,7 @@ class DatabaseInstances:
             names = list(WorkfrontInstance.objects.order_by("name").values_list("name", flat=True))
         except DatabaseError:
             # Before migrate (system checks, the first runserver): no table, no instances.
+            _reraise_inside_a_transaction()
             return []
         with self._lock:
             if remembered and self._generation == generation:
@@ -145,12 +181,32 @@ class DatabaseInstances:
         return names
 
     @staticmethod
-    def _read(name: str) -> StoredInstance | None:
+    def _read(name: str) -> object:
+        """The row as settings values, ``None`` when there is none, ``_UNREADABLE`` when the
+        database could not say (not migrated yet, or down: not to be remembered)."""
         try:
             row = WorkfrontInstance.objects.filter(name=name).first()
+        except TokenDecryptionError:
+            # One customer's unreadable secret must not take every page down with it: the
+            # instance is found without it, its token requests fail naming the field to fix.
+            logger.error(
+                "The client secret of the Workfront instance %r cannot be decrypted with "
+                "FIELD_ENCRYPTION_KEY; type it again in the admin (Workfront instances).",
+                name,
+            )
+            row = WorkfrontInstance.objects.defer("client_secret").filter(name=name).first()
+            return None if row is None else row.as_stored(client_secret="")
         except DatabaseError:
-            return None
+            _reraise_inside_a_transaction()
+            return _UNREADABLE
         return None if row is None else row.as_stored()
+
+
+def _reraise_inside_a_transaction() -> None:
+    # Inside an atomic block the failed query has broken the transaction (PostgreSQL): going on
+    # as if there were no instance would only fail later, elsewhere, with another error.
+    if transaction.get_connection(router.db_for_read(WorkfrontInstance)).in_atomic_block:
+        raise
 
 
 database_instances = DatabaseInstances()
@@ -191,8 +247,14 @@ def _row_changed(sender: Any, instance: WorkfrontInstance, **kwargs: Any) -> Non
         active.filter(last_error=paused_reason(name)).update(last_error="")
 
 
+def _rows_changed_in_bulk(sender: Any, **kwargs: Any) -> None:
+    database_instances.forget()
+    transaction.on_commit(forget_instances)
+
+
 def install() -> None:
     """Find database instances through ``app_settings`` and keep every process up to date."""
     app_settings.use_instance_source(database_instances)
     post_save.connect(_row_changed, sender=WorkfrontInstance, dispatch_uid="wf_instance_saved")
     post_delete.connect(_row_changed, sender=WorkfrontInstance, dispatch_uid="wf_instance_gone")
+    instances_changed.connect(_rows_changed_in_bulk, dispatch_uid="wf_instances_changed")

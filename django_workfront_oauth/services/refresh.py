@@ -39,7 +39,9 @@ from .backoff import backoff_delay
 from .locking import copy_state, is_lock_timeout, lock_row
 
 __all__ = [
+    "HOST_CHANGED_MARK",
     "LOCK_TIMEOUT",
+    "MOVED_TO_IMS_MARK",
     "RefreshOutcome",
     "paused_reason",
     "provider_switched_reason",
@@ -66,12 +68,18 @@ def token_fields(tokens: TokenSet, now: datetime) -> dict[str, Any]:
     }
 
 
+#: What a ``last_error`` says when a legacy connection's instance moved to another host.
+HOST_CHANGED_MARK = "now has HOST"
+#: What a ``last_error`` says when a legacy connection's instance moved to Adobe IMS in place.
+MOVED_TO_IMS_MARK = "now signs in through Adobe IMS"
+
+
 def provider_switched_reason(connection: WorkfrontConnection, instance: InstanceSettings) -> str:
     """The ``last_error`` of a connection whose instance now uses another provider."""
     if connection.provider == PROVIDER_WORKFRONT and instance.provider == PROVIDER_ADOBE_IMS:
         return (
-            f"The instance {instance.name!r} now signs in through Adobe IMS, but this connection "
-            "was made through the legacy Workfront OAuth2 app, whose credentials are no longer "
+            f"The instance {instance.name!r} {MOVED_TO_IMS_MARK}, but this connection was made "
+            "through the legacy Workfront OAuth2 app, whose credentials are no longer "
             "configured: the user must move it to Adobe sign-in."
         )
     return (
@@ -276,9 +284,9 @@ def _refresh_locked(
         # The legacy token endpoint is on the Workfront host: refreshing would send this
         # site's client secret (and the refresh token) to a host it no longer trusts.
         reason = (
-            f"The instance {instance.name!r} now has HOST {instance.host}, but this connection "
-            f"was made with {normalise_host(connection.host)}; its refresh token is not sent "
-            "there with the new settings. Set HOST back, or have the user connect again."
+            f"The instance {instance.name!r} {HOST_CHANGED_MARK} {instance.host}, but this "
+            f"connection was made with {normalise_host(connection.host)}; its refresh token is "
+            "not sent there with the new settings. Set HOST back, or have the user connect again."
         )
         connection.last_error = reason[:500]
         connection.save(update_fields=["last_error", "updated_at"])

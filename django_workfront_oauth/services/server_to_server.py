@@ -71,9 +71,10 @@ def server_to_server_instances() -> list[str]:
 
 
 def _settings_of(instance: str) -> InstanceSettings:
-    if not app_settings.has_instance(instance):
+    found = app_settings.find_instance(instance)
+    if found is None:
         raise ValueError(f"No Workfront instance is configured as {instance!r}.")
-    settings = app_settings.get_instance(instance)
+    settings = found
     if not settings.is_active:
         raise InstancePaused(
             f"The Workfront instance {instance!r} is deactivated: a site admin must activate it "

@@ -14,9 +14,10 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from ..conf import DEFAULT_INSTANCE, app_settings
+from ..conf import DEFAULT_INSTANCE, InstanceSettings, app_settings
+from ..exceptions import UNREADABLE_MARK
 from ..models import RefreshLog, WorkfrontConnection
-from .refresh import RefreshOutcome, paused_reason, refresh_connection_by_id
+from .refresh import HOST_CHANGED_MARK, RefreshOutcome, paused_reason, refresh_connection_by_id
 from .server_to_server import renew_due_service_tokens
 
 __all__ = [
@@ -31,43 +32,51 @@ __all__ = [
 logger = logging.getLogger("django_workfront_oauth")
 
 
-def due_connections(now: datetime | None = None) -> QuerySet[WorkfrontConnection]:
-    """Active connections whose token expires within their instance's margin (or has)."""
+def due_connections(
+    now: datetime | None = None, *, instances: list[InstanceSettings] | None = None
+) -> QuerySet[WorkfrontConnection]:
+    """Active connections whose token expires within their instance's margin (or has).
+
+    ``instances`` is :meth:`~.conf.AppSettings.all_instances` when the caller has it already.
+    """
     now = now or timezone.now()
-    names = app_settings.instance_names()
+    instances = app_settings.all_instances() if instances is None else instances
+    names = [instance.name for instance in instances]
     due = Q(access_token_expires_at__isnull=True)
-    for name in names:
-        margin = app_settings.get_instance(name).refresh_margin
-        due |= Q(instance=name, access_token_expires_at__lte=now + margin)
+    for instance in instances:
+        due |= Q(instance=instance.name, access_token_expires_at__lte=now + instance.refresh_margin)
     default_margin = app_settings.get_instance(DEFAULT_INSTANCE).refresh_margin
     due |= ~Q(instance__in=names) & Q(access_token_expires_at__lte=now + default_margin)
     not_backing_off = Q(next_refresh_attempt_at__isnull=True) | Q(next_refresh_attempt_at__lte=now)
     return (
         WorkfrontConnection.objects.active()
         .filter(due & not_backing_off)
-        .exclude(instance__in=paused_instances())
+        .exclude(instance__in=paused_instances(instances))
     )
 
 
-def paused_instances() -> list[str]:
+def paused_instances(instances: list[InstanceSettings] | None = None) -> list[str]:
     """The instances a site admin deactivated: their connections are kept but not refreshed."""
-    return [
-        name
-        for name in app_settings.instance_names()
-        if not app_settings.get_instance(name).is_active
-    ]
+    instances = app_settings.all_instances() if instances is None else instances
+    return [instance.name for instance in instances if not instance.is_active]
 
 
-def mark_paused_connections() -> int:
-    """Say on each connection of a deactivated instance that it is paused; returns how many."""
+def mark_paused_connections(instances: list[InstanceSettings] | None = None) -> int:
+    """Say on each connection of a deactivated instance that it is paused; returns how many.
+
+    A connection whose ``last_error`` says something that pausing does not change (its tokens
+    cannot be read, its host changed) keeps saying it.
+    """
     marked = 0
-    for name in paused_instances():
+    for name in paused_instances(instances):
         reason = paused_reason(name)
         # Only those the pause holds up: one that needs its user keeps saying why.
         marked += (
             WorkfrontConnection.objects.active()
             .filter(instance=name)
             .exclude(last_error=reason)
+            .exclude(last_error__contains=UNREADABLE_MARK)
+            .exclude(last_error__contains=HOST_CHANGED_MARK)
             .update(last_error=reason, updated_at=timezone.now())
         )
     return marked
@@ -109,7 +118,13 @@ def sweep(
     only counts; without, each is refreshed here. IDs are streamed, not loaded at once, and a
     row locked by someone else is skipped, so two sweeps at once are harmless.
     """
-    ids = due_connections(now).order_by("access_token_expires_at").values_list("pk", flat=True)
+    # One read of every instance for the whole sweep, not one lookup per instance and step.
+    instances = app_settings.all_instances()
+    ids = (
+        due_connections(now, instances=instances)
+        .order_by("access_token_expires_at")
+        .values_list("pk", flat=True)
+    )
     streamed = ids.iterator(chunk_size=500)
     counts: dict[str, int]
     if dispatch is None:
@@ -121,7 +136,7 @@ def sweep(
             dispatched += 1
         counts = {"dispatched": dispatched} if dispatched else {}
     counts = {"due": sum(counts.values()), **counts}
-    paused = mark_paused_connections()
+    paused = mark_paused_connections(instances)
     if paused:
         counts["paused"] = paused
     # The site's own Server-to-Server tokens, renewed before they are due for the callers.

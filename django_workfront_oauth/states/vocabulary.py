@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..constants import LEGACY_SHUTDOWN
+from ..exceptions import UNREADABLE_MARK
 from ..models import WorkfrontConnection
+from ..services.refresh import HOST_CHANGED_MARK, MOVED_TO_IMS_MARK
 
 __all__ = [
     "ADMIN_SENTENCES",
@@ -112,10 +114,10 @@ class ConnectionState:
 #: The start of the admin action's reason (``admin.actions.admin_reason``).
 _ADMIN_PREFIX = "Required by site admin"
 _NO_REFRESH_TOKEN = "there is no refresh token"  # noqa: S105 - words of an error
-_UNREADABLE = "cannot be decrypted"
-_HOST_CHANGED = "now has HOST"
-#: services.refresh.provider_switched_reason: an instance moved from the legacy app to IMS.
-_MOVED_TO_IMS = "now signs in through Adobe IMS"
+# The marks of what services.refresh and the encrypted fields write into last_error.
+_UNREADABLE = UNREADABLE_MARK
+_HOST_CHANGED = HOST_CHANGED_MARK
+_MOVED_TO_IMS = MOVED_TO_IMS_MARK
 
 
 def classify(message: str) -> Reason:
