@@ -43,6 +43,8 @@ def _hook() -> Callable[[HttpRequest], Iterable[str]]:
 
 def offered_instances(request: HttpRequest) -> list[InstanceSettings]:
     """The instances ``request.user`` may connect to, in the hook's order, each once."""
+    # Every instance in one read, not one lookup per name the hook gives.
+    every = {instance.name: instance for instance in app_settings.all_instances()}
     offered: list[InstanceSettings] = []
     seen: set[str] = set()
     for name in _hook()(request):
@@ -50,13 +52,19 @@ def offered_instances(request: HttpRequest) -> list[InstanceSettings]:
         if name in seen:
             continue
         seen.add(name)
-        instance = app_settings.find_instance(name)
-        if instance is None or not instance.is_active or instance.is_server_to_server:
-            continue
-        offered.append(instance)
+        instance = every.get(name)
+        if instance is not None and _may_sign_in(instance):
+            offered.append(instance)
     return offered
 
 
 def is_offered(request: HttpRequest, name: str) -> bool:
     """True when ``request.user`` may start a connect flow for the instance ``name``."""
-    return any(instance.name == name for instance in offered_instances(request))
+    if name not in {str(offered) for offered in _hook()(request)}:
+        return False
+    instance = app_settings.find_instance(name)
+    return instance is not None and _may_sign_in(instance)
+
+
+def _may_sign_in(instance: InstanceSettings) -> bool:
+    return instance.is_active and not instance.is_server_to_server

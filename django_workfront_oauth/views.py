@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from .offered import is_offered, offered_instances
 from .providers import safe_code
 from .redact import scrubbed_traceback
 from .services.connect import started_flow, was_completed
-from .states import describe, moved_to_adobe_message
+from .states import Action, ConnectionState, describe, moved_to_adobe_message
 
 __all__ = ["authorize", "callback", "connections", "disconnect", "safe_next_url"]
 
@@ -305,6 +306,20 @@ def _successors(
     return successor_of
 
 
+def _offered_state(
+    connection: WorkfrontConnection,
+    successor: str,
+    instances: dict[str, InstanceSettings],
+    offered: bool,
+) -> ConnectionState:
+    """The row's state; a button only where ``authorize`` would let the user through."""
+    state = describe(connection, successor=successor, instances=instances)
+    if not offered and state.action_instance == connection.instance:
+        # The host no longer offers this instance to the user: a Reconnect would be a 403.
+        state = dataclasses.replace(state, action=Action.NONE, action_instance="")
+    return state
+
+
 @require_GET
 @xframe_options_deny
 @_private_response
@@ -318,11 +333,13 @@ def connections(request: HttpRequest) -> HttpResponse:
     # instances that are gone entirely are listed apart, to be removed.
     configured = offered_instances(request)
     offered_names = {instance.name for instance in configured}
+    # Only an offered instance can be moved to: authorize refuses the others.
+    successor_of = _successors(configured)
+    every = {instance.name: instance for instance in app_settings.all_instances()}
     for name in by_instance:
-        found = app_settings.find_instance(name) if name not in offered_names else None
+        found = every.get(name) if name not in offered_names else None
         if found is not None and not found.is_server_to_server:
             configured.append(found)
-    successor_of = _successors(configured)
     instances = []
     for instance in configured:
         connection = by_instance.pop(instance.name, None)
@@ -337,7 +354,9 @@ def connections(request: HttpRequest) -> HttpResponse:
                 "successor": successor,
                 # What the row says and its one action, in the words of states.describe().
                 "state": (
-                    describe(connection, successor=successor) if connection is not None else None
+                    _offered_state(connection, successor, every, instance.name in offered_names)
+                    if connection is not None
+                    else None
                 ),
             }
         )

@@ -1283,3 +1283,75 @@ def test_the_name_is_read_only_once_connections_use_it(
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.name == "acme"
+
+
+# -- what the review found -----------------------------------------------------------------------
+
+
+def test_a_connection_to_an_instance_no_longer_offered_gets_no_button_that_would_403(
+    settings: Any, user_client: Client, make_connection: Any
+) -> None:
+    make_instance()
+    make_instance("globex", host=GLOBEX_HOST)
+    connect(
+        make_connection,
+        "globex",
+        host=GLOBEX_HOST,
+        status=WorkfrontConnection.Status.REAUTH_REQUIRED,
+        last_error="The token endpoint refused the refresh token.",
+    )
+    settings.WORKFRONT_OAUTH_OFFERED_INSTANCES = "tests.test_database_instances.only_acme"
+    content = user_client.get(reverse("workfront_oauth:connections")).content.decode()
+    assert GLOBEX_HOST in content  # listed with its state, to be disconnected
+    assert 'value="globex"' not in content  # but no Reconnect that authorize would refuse
+    refused = user_client.post(reverse("workfront_oauth:authorize"), {"instance": "globex"})
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("rows", [1, 8])
+def test_the_admin_list_reads_the_instances_once_whatever_the_rows(
+    admin_client: Any, django_user_model: Any, make_connection: Any, rows: int
+) -> None:
+    """A process-local cache reads rows at each lookup: the list still reads them once."""
+    make_instance()
+    for index in range(rows):
+        connect(make_connection, user=django_user_model.objects.create_user(f"u{index}"))
+    url = reverse("admin:django_workfront_oauth_workfrontconnection_changelist")
+    admin_client.get(url)
+    with CaptureQueriesContext(db_connection) as queries:
+        assert admin_client.get(url).status_code == 200
+    instance_reads = [
+        query for query in queries.captured_queries if "workfrontinstance" in query["sql"]
+    ]
+    assert len(instance_reads) <= 2  # the names and the rows, once for the page
+
+
+def test_the_instance_list_counts_the_sites_own_connection(admin_client: Any) -> None:
+    row = make_instance("robot", provider="adobe_ims_s2s")
+    ServiceConnection.objects.create(instance="robot", host=ACME_HOST)
+    content = admin_client.get(
+        reverse("admin:django_workfront_oauth_workfrontinstance_changelist")
+    ).content.decode()
+    assert '<td class="field-connections">1</td>' in content
+    with pytest.raises(InstanceInUse):
+        row.delete()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "django_workfront_oauth.WorkfrontConnection.access_token cannot be decrypted with the "
+        "configured FIELD_ENCRYPTION_KEY; add the key it was written with to the key list.",
+        "The instance 'acme' now has HOST https://globex.my.workfront.com, but this connection "
+        "was made with https://acme.my.workfront.com; its refresh token is not sent there.",
+    ],
+    ids=["unreadable", "host-changed"],
+)
+def test_pausing_keeps_an_error_that_pausing_does_not_change(
+    make_connection: Any, error: str
+) -> None:
+    make_instance(is_active=False)
+    connection = connect(make_connection, last_error=error)
+    assert mark_paused_connections() == 0
+    connection.refresh_from_db()
+    assert connection.last_error == error

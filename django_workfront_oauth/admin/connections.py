@@ -194,11 +194,11 @@ class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ig
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            # Which Adobe IMS instance a legacy row can move to, found once for the page rather
-            # than once a row (the state column says it).
-            instances = [app_settings.get_instance(name) for name in app_settings.instance_names()]
+            # The instances, read once for the page rather than once a row (the state column
+            # needs each row's, and which Adobe IMS instance a legacy row can move to).
+            instances = {instance.name: instance for instance in app_settings.all_instances()}
             for connection in changelist.result_list:
-                connection.workfront_successor = states.adobe_successor(connection, instances)
+                connection.workfront_instances = instances
         return response
 
     access_token_expires_at_display = timestamp_field(
@@ -227,7 +227,7 @@ class WorkfrontConnectionAdmin(ConnectionActions, admin.ModelAdmin):  # type: ig
     @admin.display(description=_("state"), ordering="status")
     def state_column(self, obj: WorkfrontConnection) -> str:
         """The state's title, and the admin's sentence below it (the detail is on the page)."""
-        state = states.describe(obj, successor=getattr(obj, "workfront_successor", None))
+        state = states.describe(obj, instances=getattr(obj, "workfront_instances", None))
         return format_html(
             '<strong class="{}">{}</strong><span class="workfront-oauth-secondary">{}</span>',
             state.css_class,

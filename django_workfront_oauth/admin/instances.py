@@ -114,9 +114,9 @@ def run_checks(rows: QuerySet[WorkfrontInstance]) -> list[InstanceCheck]:
     return [check_instance(row.name) for row in rows]
 
 
-def _count_of(condition: Q) -> Coalesce:
+def _count_of(condition: Q, model: Any = WorkfrontConnection) -> Coalesce:
     counted = (
-        WorkfrontConnection.objects.filter(condition, instance=OuterRef("name"))
+        model.objects.filter(condition, instance=OuterRef("name"))
         .order_by()
         .values("instance")
         .annotate(total=Count("pk"))
@@ -167,7 +167,8 @@ class WorkfrontInstanceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         needing_user = Q(status=WorkfrontConnection.Status.REAUTH_REQUIRED)
         rows: QuerySet[WorkfrontInstance] = super().get_queryset(request)
         return rows.defer("client_secret").annotate(
-            connection_total=_count_of(Q()),
+            # The site's own connection counts too: it protects the row from deletion as well.
+            connection_total=_count_of(Q()) + _count_of(Q(), ServiceConnection),
             needing_user_total=_count_of(needing_user),
             legacy_total=_count_of(Q(provider=PROVIDER_WORKFRONT)),
         )

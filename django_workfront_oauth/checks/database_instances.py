@@ -55,8 +55,8 @@ def check_database_instances(
         messages.append(
             Warning(
                 f"{PREFIX}INSTANCE_CACHE ({app_settings.INSTANCE_CACHE!r}) is a cache of this "
-                "process only, so every lookup of a database instance reads its row: one SQL "
-                "query per API call and per refresh.",
+                "process only, so every lookup of a database instance reads its row: a query per "
+                "refresh, per new API client, per connect and per page that shows connections.",
                 hint="Point it at a cache every process shares (Redis, Memcached, the database "
                 "or files); the instances are then read once per change.",
                 id=ID("W010"),

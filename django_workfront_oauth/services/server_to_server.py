@@ -64,9 +64,9 @@ class ServiceCredentialRefused(WorkfrontOAuthError):
 def server_to_server_instances() -> list[str]:
     """The names of the configured ``adobe_ims_s2s`` instances."""
     return [
-        name
-        for name in app_settings.instance_names()
-        if app_settings.raw_instance(name)["PROVIDER"] == PROVIDER_ADOBE_IMS_S2S
+        instance.name
+        for instance in app_settings.all_instances()
+        if instance.provider == PROVIDER_ADOBE_IMS_S2S
     ]
 
 
@@ -297,9 +297,13 @@ def renew_due_service_tokens() -> Counter[str]:
     Rows another process holds are skipped (it is renewing them); counts are by outcome.
     """
     counts: Counter[str] = Counter()
-    names = server_to_server_instances()
-    for row in ServiceConnection.objects.without_tokens().filter(instance__in=names):
-        if not row.is_due() or not app_settings.get_instance(row.instance).is_active:
+    running = [
+        instance.name
+        for instance in app_settings.all_instances()
+        if instance.provider == PROVIDER_ADOBE_IMS_S2S and instance.is_active
+    ]
+    for row in ServiceConnection.objects.without_tokens().filter(instance__in=running):
+        if not row.is_due():
             continue
         try:
             renew_service_token(row)

@@ -28,7 +28,7 @@ from .vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 __all__ = ["adobe_successor", "describe", "describe_service"]
 
@@ -47,7 +47,7 @@ def adobe_successor(
     if not connection.is_legacy:
         return ""
     if instances is None:
-        instances = [app_settings.get_instance(name) for name in app_settings.instance_names()]
+        instances = app_settings.all_instances()
     for instance in instances:
         if (
             instance.provider == PROVIDER_ADOBE_IMS
@@ -131,8 +131,12 @@ def describe(
     successor: str | None = None,
     failure: WorkfrontOAuthError | None = None,
     now: datetime | None = None,
+    instances: Mapping[str, InstanceSettings] | None = None,
 ) -> ConnectionState:
     """The state of ``connection``, in words for its user and for site admins.
+
+    ``instances`` (by name) are the configured instances when the caller has read them already:
+    a page of many rows reads them once, not once a row.
 
     ``successor`` is the Adobe IMS instance a legacy connection can move to (found
     among the configured instances when not given, ``""`` for none). ``failure`` is an error
@@ -141,11 +145,16 @@ def describe(
     loaded with ``without_tokens()``.
     """
     now = now or timezone.now()
-    instance = _instance(connection.instance)
+    if instances is None:
+        instance = _instance(connection.instance)
+    else:
+        instance = instances.get(connection.instance)
     if instance is None or not instance.is_active:
         return _paused(connection, instance)
     if successor is None:
-        successor = adobe_successor(connection)
+        successor = adobe_successor(
+            connection, None if instances is None else list(instances.values())
+        )
     expires_at = connection.access_token_expires_at
     reason = _failure_reason(connection, now, failure)
     if reason != Reason.NONE:

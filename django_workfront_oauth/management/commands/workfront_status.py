@@ -34,13 +34,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         limit = options["limit"]
         now = timezone.now()
+        # Read once for every line below, not once a connection.
+        self.instances = {instance.name: instance for instance in app_settings.all_instances()}
         rows = WorkfrontConnection.objects.without_tokens().select_related("user")
         by_status = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
         by_provider = dict(rows.values_list("provider").annotate(n=Count("id")).order_by())
         self.stdout.write(self.style.MIGRATE_HEADING("Connections by status"))
         for status, label in WorkfrontConnection.Status.choices:
             self.stdout.write(f"  {label}: {by_status.get(status, 0)}")
-        self.stdout.write(f"  Due for refresh now: {services.due_connections(now).count()}")
+        due = services.due_connections(now, instances=list(self.instances.values()))
+        self.stdout.write(f"  Due for refresh now: {due.count()}")
         if by_provider:
             self.stdout.write(self.style.MIGRATE_HEADING("Connections by provider"))
             for provider, count in sorted(by_provider.items()):
@@ -57,7 +60,7 @@ class Command(BaseCommand):
             delta = connection.access_token_expires_at - now
             duration = human_duration(delta)
             when = f"in {duration}" if delta.total_seconds() >= 0 else f"{duration} ago"
-            state = describe(connection, now=now)
+            state = describe(connection, now=now, instances=self.instances)
             renews = ""
             if state.renews_at is not None and state.renews_at > now:
                 renews = f", renews in {human_duration(state.renews_at - now)}"
@@ -79,19 +82,14 @@ class Command(BaseCommand):
             self.stdout.write("  (none)")
 
         # Instances that are gone or deactivated: their connections are kept, not refreshed.
-        running = [
-            name
-            for name in app_settings.instance_names()
-            if app_settings.get_instance(name).is_active
-        ]
+        running = [name for name, instance in self.instances.items() if instance.is_active]
         paused = rows.exclude(instance__in=running).order_by("instance", "pk")[:limit]
         if paused:
             self.stdout.write(self.style.MIGRATE_HEADING("Paused"))
             for connection in paused:
                 self.stdout.write(f"  #{connection.pk} {connection}: {self._said(connection, now)}")
 
-    @staticmethod
-    def _said(connection: WorkfrontConnection, now: datetime) -> str:
+    def _said(self, connection: WorkfrontConnection, now: datetime) -> str:
         """The admin sentence, then the technical detail when there is one."""
-        state = describe(connection, now=now)
+        state = describe(connection, now=now, instances=self.instances)
         return f"{state.admin_sentence} ({state.detail})" if state.detail else state.admin_sentence
