@@ -309,9 +309,12 @@ def test_a_database_error_inside_a_transaction_is_raised_not_taken_for_no_instan
     from django.db import DatabaseError, transaction
 
     make_instance()
-    with mock.patch.object(WorkfrontInstance._meta, "db_table", "wf_no_such_table"):
-        with pytest.raises(DatabaseError), transaction.atomic():
-            app_settings.find_instance("acme")
+    with (
+        mock.patch.object(WorkfrontInstance._meta, "db_table", "wf_no_such_table"),
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+    ):
+        app_settings.find_instance("acme")
     assert app_settings.find_instance("acme") is not None
 
 
@@ -755,7 +758,7 @@ def test_a_change_without_signals_is_remembered_until_forgotten() -> None:
     assert app_settings.get_instance("acme").host == ACME_HOST
     with connection.cursor() as cursor:  # behind the ORM's back: nothing can tell
         cursor.execute(
-            f"UPDATE {WorkfrontInstance._meta.db_table} SET host = %s WHERE name = %s",
+            f"UPDATE {WorkfrontInstance._meta.db_table} SET host = %s WHERE name = %s",  # noqa: S608 - the model's own table name
             [GLOBEX_HOST, "acme"],
         )
     assert app_settings.get_instance("acme").host == ACME_HOST
