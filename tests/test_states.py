@@ -218,6 +218,34 @@ def test_the_refresh_services_last_error_is_read_as_its_reason(
     assert_plain(state, connection)
 
 
+def test_the_recorded_reason_is_read_not_the_words_of_last_error(
+    make_connection: Any, workfront_http: Any
+) -> None:
+    """Each path that needs the user records why (``reauth_reason``): rewording an error
+    message cannot change what users are told; a new connection clears it."""
+    refused = make_connection(access_token_expires_at=timezone.now() - timedelta(minutes=1))
+    workfront_http.token_response(status=400, json={"error": "invalid_grant"})
+    with pytest.raises(ReauthorizationRequired):
+        services.refresh_connection(refused)
+    row = WorkfrontConnection.objects.get(pk=refused.pk)
+    assert row.reauth_reason == WorkfrontConnection.ReauthReason.RENEWAL_REFUSED
+    row.last_error = "Some reworded message."
+    assert describe(row, successor="").reason == Reason.RENEWAL_REFUSED
+
+    services.require_reauthorization(row, "Whatever the admin action says.")
+    row = WorkfrontConnection.objects.get(pk=refused.pk)
+    assert row.reauth_reason == WorkfrontConnection.ReauthReason.ADMIN_REQUIRED
+    assert describe(row, successor="").reason == Reason.ADMIN_REQUIRED
+
+    WorkfrontConnection.objects.filter(pk=refused.pk).update(
+        status=WorkfrontConnection.Status.ACTIVE, reauth_reason="", refresh_token=""
+    )
+    with pytest.raises(ReauthorizationRequired):
+        services.refresh_connection(WorkfrontConnection.objects.get(pk=refused.pk))
+    row = WorkfrontConnection.objects.get(pk=refused.pk)
+    assert row.reauth_reason == WorkfrontConnection.ReauthReason.NO_REFRESH_TOKEN
+
+
 def test_the_admin_action_is_read_as_the_admins_decision(make_connection: Any) -> None:
     from django_workfront_oauth.admin.actions import admin_reason
 

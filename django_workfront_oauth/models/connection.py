@@ -65,6 +65,15 @@ class WorkfrontConnection(TokenLifetime, models.Model):
         ACTIVE = "active", _("Active")
         REAUTH_REQUIRED = "reauth_required", _("Reconnection required")
 
+    class ReauthReason(models.TextChoices):
+        """Why a connection needs its user again (what the pages tell), beside ``last_error``."""
+
+        NONE = "", _("(none)")
+        ADMIN_REQUIRED = "admin_required", _("Required by a site admin")
+        RENEWAL_REFUSED = "renewal_refused", _("The renewal was refused")
+        NO_REFRESH_TOKEN = "no_refresh_token", _("No refresh token to renew with")
+        PROVIDER_CHANGED = "provider_changed", _("The instance moved to another sign-in")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -124,6 +133,14 @@ class WorkfrontConnection(TokenLifetime, models.Model):
     access_token_expires_at = models.DateTimeField(_("access token expires at"), null=True)
     status = models.CharField(
         _("status"), max_length=32, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    reauth_reason = models.CharField(
+        _("reconnection reason"),
+        max_length=32,
+        blank=True,
+        default="",
+        choices=ReauthReason.choices,
+        help_text=_("Why the user must connect again, when they must."),
     )
     last_refreshed_at = models.DateTimeField(_("last refreshed at"), null=True, blank=True)
     last_error = models.CharField(

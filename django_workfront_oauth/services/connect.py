@@ -285,6 +285,7 @@ def complete_authorization(
             "consecutive_failures": 0,
             "next_refresh_attempt_at": None,
             "moved_to_adobe_at": None,
+            "reauth_reason": "",
             **fresh_grant,
             **token_fields(tokens, now),
         },

@@ -233,13 +233,19 @@ def _refresh_locked(
     if not connection.refresh_token:
         if rejected_access_token is not None:
             return _require_reauthorization(
-                connection, "Workfront refused the access token and there is no refresh token.", now
+                connection,
+                "Workfront refused the access token and there is no refresh token.",
+                now,
+                WorkfrontConnection.ReauthReason.NO_REFRESH_TOKEN,
             )
         if not connection.is_expired(now):
             # Nothing to refresh with, but the access token still works.
             return _Attempt(RefreshOutcome.NOT_DUE, connection=connection)
         return _require_reauthorization(
-            connection, "The access token expired and there is no refresh token.", now
+            connection,
+            "The access token expired and there is no refresh token.",
+            now,
+            WorkfrontConnection.ReauthReason.NO_REFRESH_TOKEN,
         )
     if (
         not force
@@ -275,7 +281,10 @@ def _refresh_locked(
         # sending this grant's refresh token with them would only be refused (invalid_client),
         # backing off for ever. The user connects again through the new server.
         return _require_reauthorization(
-            connection, provider_switched_reason(connection, instance), now
+            connection,
+            provider_switched_reason(connection, instance),
+            now,
+            WorkfrontConnection.ReauthReason.PROVIDER_CHANGED,
         )
     if (
         connection.provider == PROVIDER_WORKFRONT
@@ -306,7 +315,9 @@ def _refresh_locked(
         if current is not None and current.refresh_token != sent_refresh_token:
             # Another process rotated the token after we read it: it won, nothing is lost.
             return _Attempt(RefreshOutcome.NOT_DUE, connection=current)
-        return _require_reauthorization(connection, str(err), now)
+        return _require_reauthorization(
+            connection, str(err), now, WorkfrontConnection.ReauthReason.RENEWAL_REFUSED
+        )
     except WorkfrontUnavailable as err:
         saved = ["consecutive_failures", "next_refresh_attempt_at", "last_error", "updated_at"]
         if isinstance(err, UnusableTokenAnswer) and err.refresh_token:
@@ -351,12 +362,21 @@ def _refresh_locked(
 
 
 def _require_reauthorization(
-    connection: WorkfrontConnection, reason: str, now: datetime
+    connection: WorkfrontConnection, reason: str, now: datetime, why: str
 ) -> _Attempt:
     connection.status = WorkfrontConnection.Status.REAUTH_REQUIRED
+    connection.reauth_reason = why
     connection.last_error = reason[:500]
     connection.next_refresh_attempt_at = None
-    connection.save(update_fields=["status", "last_error", "next_refresh_attempt_at", "updated_at"])
+    connection.save(
+        update_fields=[
+            "status",
+            "reauth_reason",
+            "last_error",
+            "next_refresh_attempt_at",
+            "updated_at",
+        ]
+    )
     RefreshLog.record(connection, RefreshOutcome.REAUTH_REQUIRED.value, reason=reason)
     logger.warning("Workfront connection %s needs reauthorization: %s", connection.pk, reason)
     return _Attempt(
@@ -366,17 +386,25 @@ def _require_reauthorization(
     )
 
 
-def require_reauthorization(connection: WorkfrontConnection, reason: str) -> None:
-    """Mark a connection as needing the user to connect again (an admin's decision)."""
+def require_reauthorization(
+    connection: WorkfrontConnection,
+    reason: str,
+    *,
+    why: str = WorkfrontConnection.ReauthReason.ADMIN_REQUIRED,
+) -> None:
+    """Mark a connection as needing the user to connect again (by default, an admin's
+    decision; ``why`` is a :class:`~.models.WorkfrontConnection.ReauthReason`)."""
     with transaction.atomic():
         WorkfrontConnection.objects.filter(pk=connection.pk).update(
             status=WorkfrontConnection.Status.REAUTH_REQUIRED,
+            reauth_reason=why,
             last_error=reason[:500],
             next_refresh_attempt_at=None,
             updated_at=timezone.now(),
         )
         RefreshLog.record(connection, RefreshOutcome.REAUTH_REQUIRED.value, reason=reason)
     connection.status = WorkfrontConnection.Status.REAUTH_REQUIRED
+    connection.reauth_reason = why
     connection.last_error = reason[:500]
     connection.next_refresh_attempt_at = None
     reauthorization_required.send(sender=WorkfrontConnection, connection=connection, reason=reason)

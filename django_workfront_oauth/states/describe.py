@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 __all__ = ["adobe_successor", "describe", "describe_service"]
 
 
+#: What the pages say for each reason a connection recorded (``reauth_reason``).
+_REASON_OF: dict[str, Reason] = {
+    WorkfrontConnection.ReauthReason.ADMIN_REQUIRED: Reason.ADMIN_REQUIRED,
+    WorkfrontConnection.ReauthReason.RENEWAL_REFUSED: Reason.RENEWAL_REFUSED,
+    WorkfrontConnection.ReauthReason.NO_REFRESH_TOKEN: Reason.SIGN_IN_EXPIRED,
+}
+
+
 def _instance(name: str) -> InstanceSettings | None:
     return app_settings.find_instance(name)
 
@@ -71,7 +79,10 @@ def _failure_reason(connection: WorkfrontConnection, now: datetime, failure: obj
     if connection.is_legacy and timezone.localdate(now) >= LEGACY_SHUTDOWN:
         return Reason.LEGACY_ENDED
     if connection.needs_reauthorization:
-        return classify(connection.last_error)
+        # The recorded reason; the words of last_error only for rows older than that field.
+        if connection.reauth_reason == WorkfrontConnection.ReauthReason.PROVIDER_CHANGED:
+            return Reason.LEGACY_ENDED if connection.is_legacy else Reason.OTHER
+        return _REASON_OF.get(connection.reauth_reason) or classify(connection.last_error)
     if failure is not None:
         return classify(str(failure))
     if connection.last_error and classify(connection.last_error) in (
