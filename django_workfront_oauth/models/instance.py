@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import DEFAULT_INSTANCE, INSTANCE_DEFAULTS, StoredInstance, app_settings
 from ..constants import TOKEN_AUTH_METHODS
 from ..fields import EncryptedTokenField
+from ..redact import scrubbed_traceback
 from .connection import Provider, WorkfrontConnection
 from .service import ServiceConnection
 
@@ -252,6 +253,7 @@ class WorkfrontInstance(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @scrubbed_traceback  # the rules see CLIENT_SECRET: no frame below is for error reports
     def check_messages(self) -> list[CheckMessage]:
         """What the system checks would say of this row if it were a settings instance."""
         # The checks sit above the models (they read them); the rules are theirs, so they are
