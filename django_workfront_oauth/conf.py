@@ -8,13 +8,10 @@ instance's value. Nothing here validates: ``checks.py`` does, and names the fix.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +25,13 @@ from .constants import (
     PROVIDER_WORKFRONT,
     PROVIDERS,
     TOKEN_AUTH_METHODS,
+)
+from .setting_values import (
+    as_timedelta,
+    derive_domain_lane,
+    is_loopback_host,
+    normalise_host,
+    parse_scopes,
 )
 
 __all__ = [
@@ -46,6 +50,11 @@ __all__ = [
     "InstanceSource",
     "StoredInstance",
     "app_settings",
+    "as_timedelta",
+    "derive_domain_lane",
+    "is_loopback_host",
+    "normalise_host",
+    "parse_scopes",
     "setting_name",
 ]
 
@@ -90,12 +99,6 @@ SITE_DEFAULTS: dict[str, Any] = {
     "OFFERED_INSTANCES": "",
 }
 
-# <domain>.<lane>.workfront.com or <domain>.<lane>.workfront.adobe.com
-_WORKFRONT_HOSTNAME = re.compile(
-    r"^(?P<domain>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.(?P<lane>[a-z0-9-]+)\.workfront(?:\.adobe)?\.com$",
-    re.IGNORECASE,
-)
-
 
 def setting_name(instance: str, key: str) -> str:
     """Where a site sets an instance's value: ``WORKFRONT_OAUTH_HOST``, its INSTANCES entry, or
@@ -106,50 +109,6 @@ def setting_name(instance: str, key: str) -> str:
     if instance in app_settings.INSTANCES:
         return f'{PREFIX}INSTANCES["{instance}"]["{key}"]'
     return f'the {key.lower().replace("_", " ")} of the database instance "{instance}"'
-
-
-def as_timedelta(value: Any) -> timedelta:
-    """Accept a ``timedelta`` or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a timedelta or a number of seconds, got {type(value).__name__}")
-    return timedelta(seconds=value)
-
-
-def parse_scopes(value: Any) -> tuple[str, ...]:
-    """Accept a comma- or space-separated string, or a sequence of scopes."""
-    if isinstance(value, str):
-        items: list[str] = re.split(r"[\s,]+", value)
-    else:
-        items = [str(item) for item in value]
-    return tuple(item.strip() for item in items if item.strip())
-
-
-def is_loopback_host(hostname: str | None) -> bool:
-    """True for ``localhost`` and loopback IP addresses, where plain HTTP is allowed."""
-    if not hostname:
-        return False
-    if hostname.lower() == "localhost" or hostname.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def normalise_host(host: str) -> str:
-    """The base URL as stored and compared: scheme and authority, lower case, no trailing slash."""
-    parts = urlsplit(host.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-
-
-def derive_domain_lane(host: str) -> tuple[str, str] | None:
-    """``("acme", "my")`` for ``https://acme.my.workfront.com``; ``None`` for any other form."""
-    match = _WORKFRONT_HOSTNAME.match(urlsplit(host).hostname or "")
-    if match is None:
-        return None
-    return match["domain"].lower(), match["lane"].lower()
 
 
 @dataclass(frozen=True)
