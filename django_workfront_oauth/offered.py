@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 
 from .conf import InstanceSettings, app_settings
 
-__all__ = ["every_active_instance", "is_offered", "offered_instances"]
+__all__ = ["every_active_instance", "is_offered", "offered_instances", "offered_names"]
 
 
 def every_active_instance(request: HttpRequest) -> list[str]:
@@ -41,10 +41,16 @@ def _hook() -> Callable[[HttpRequest], Iterable[str]]:
     return hook  # type: ignore[no-any-return]
 
 
-def offered_instances(request: HttpRequest) -> list[InstanceSettings]:
-    """The instances ``request.user`` may connect to, in the hook's order, each once."""
+def offered_instances(
+    request: HttpRequest, instances: list[InstanceSettings] | None = None
+) -> list[InstanceSettings]:
+    """The instances ``request.user`` may connect to, in the hook's order, each once.
+
+    ``instances`` is :meth:`~.conf.AppSettings.all_instances` when the caller has it already.
+    """
     # Every instance in one read, not one lookup per name the hook gives.
-    every = {instance.name: instance for instance in app_settings.all_instances()}
+    instances = app_settings.all_instances() if instances is None else instances
+    every = {instance.name: instance for instance in instances}
     offered: list[InstanceSettings] = []
     seen: set[str] = set()
     for name in _hook()(request):
@@ -58,9 +64,14 @@ def offered_instances(request: HttpRequest) -> list[InstanceSettings]:
     return offered
 
 
+def offered_names(request: HttpRequest) -> set[str]:
+    """The names the hook gives for ``request.user``, unchecked (see :func:`is_offered`)."""
+    return {str(offered) for offered in _hook()(request)}
+
+
 def is_offered(request: HttpRequest, name: str) -> bool:
     """True when ``request.user`` may start a connect flow for the instance ``name``."""
-    if name not in {str(offered) for offered in _hook()(request)}:
+    if name not in offered_names(request):
         return False
     instance = app_settings.find_instance(name)
     return instance is not None and _may_sign_in(instance)

@@ -33,7 +33,7 @@ from .exceptions import (
     WorkfrontUnavailable,
 )
 from .models import PendingAuthorization, WorkfrontConnection
-from .offered import is_offered, offered_instances
+from .offered import offered_instances, offered_names
 from .providers import safe_code
 from .redact import scrubbed_traceback
 from .services.connect import started_flow, was_completed
@@ -132,7 +132,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
             },
             status=403,
         )
-    if not is_offered(request, instance):
+    # The instance is known to be active and one users sign in to: only the hook is left.
+    if instance not in offered_names(request):
         # The host decides who may connect where (WORKFRONT_OAUTH_OFFERED_INSTANCES).
         return _render(
             request,
@@ -331,13 +332,14 @@ def connections(request: HttpRequest) -> HttpResponse:
     # The instances the host offers this user, then those of the user's other connections (a
     # paused instance, one the host no longer offers): each says its state. Connections to
     # instances that are gone entirely are listed apart, to be removed.
-    configured = offered_instances(request)
-    offered_names = {instance.name for instance in configured}
+    all_instances = app_settings.all_instances()  # one read for the page
+    configured = offered_instances(request, all_instances)
+    offered = {instance.name for instance in configured}
     # Only an offered instance can be moved to: authorize refuses the others.
     successor_of = _successors(configured)
-    every = {instance.name: instance for instance in app_settings.all_instances()}
+    every = {instance.name: instance for instance in all_instances}
     for name in by_instance:
-        found = every.get(name) if name not in offered_names else None
+        found = every.get(name) if name not in offered else None
         if found is not None and not found.is_server_to_server:
             configured.append(found)
     instances = []
@@ -354,7 +356,7 @@ def connections(request: HttpRequest) -> HttpResponse:
                 "successor": successor,
                 # What the row says and its one action, in the words of states.describe().
                 "state": (
-                    _offered_state(connection, successor, every, instance.name in offered_names)
+                    _offered_state(connection, successor, every, instance.name in offered)
                     if connection is not None
                     else None
                 ),
